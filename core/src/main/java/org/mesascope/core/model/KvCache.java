@@ -1,0 +1,63 @@
+package org.mesascope.core.model;
+
+import org.mesascope.core.MesascopeException;
+
+/**
+ * Keys and values of earlier positions, per layer: [B, kvHeads, capacity, headDim] each, so that generation
+ * computes only the new token's row. Keys are stored after the rotary embedding.
+ */
+public final class KvCache {
+    final float[][] keys;
+    final float[][] values;
+    final int kvHeads;
+    final int headDim;
+    final int capacity;
+    private final int[] lengths;
+
+    public KvCache(int layers, int batchSize, int kvHeads, int headDim, int capacity) {
+        long per = (long) batchSize * kvHeads * capacity * headDim;
+        if (per > Integer.MAX_VALUE - 8) throw new MesascopeException("KV cache too large: " + batchSize + " x " + capacity + " positions");
+        this.keys = new float[layers][(int) per];
+        this.values = new float[layers][(int) per];
+        this.kvHeads = kvHeads;
+        this.headDim = headDim;
+        this.capacity = capacity;
+        this.lengths = new int[batchSize];
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Positions of sequence b already cached. */
+    public int length(int b) {
+        return lengths[b];
+    }
+
+    public int[] lengths() {
+        return lengths.clone();
+    }
+
+    public float[] keys(int layer) {
+        return keys[layer];
+    }
+
+    public float[] values(int layer) {
+        return values[layer];
+    }
+
+    /** Offset of (b, head, pos) in a layer's key or value array. */
+    public int offset(int b, int head, int pos) {
+        return ((b * kvHeads + head) * capacity + pos) * headDim;
+    }
+
+    /** Called by the forward pass once all layers have written the batch's new positions. */
+    public void advance(Batch batch) {
+        for (int b = 0; b < batch.size(); b++) {
+            if (batch.start(b) != lengths[b]) {
+                throw new IllegalStateException("batch starts sequence " + b + " at " + batch.start(b) + " but the cache holds " + lengths[b]);
+            }
+            lengths[b] += batch.length(b);
+        }
+    }
+}
