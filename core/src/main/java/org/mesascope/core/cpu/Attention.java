@@ -1,0 +1,116 @@
+package org.mesascope.core.cpu;
+
+import org.mesascope.core.hooks.Hooks;
+import org.mesascope.core.model.Batch;
+import org.mesascope.core.model.KvCache;
+import org.mesascope.core.tensor.Tensor;
+
+/**
+ * Causal multi-head attention with grouped-query heads, over a KV store (the generation cache, or a transient
+ * one for a plain pass). The pattern [B, heads, T, Tk] is only materialized when a hook asks for it; then the
+ * hook's (possibly replaced) pattern is what multiplies the values, so interventions on it take effect.
+ */
+public final class Attention {
+    private Attention() {
+    }
+
+    /**
+     * @param q     [B*T, heads*headDim], rotary already applied
+     * @param k     [B*T, kvHeads*headDim], rotary already applied
+     * @param v     [B*T, kvHeads*headDim]
+     * @param cache holds earlier positions and receives the new ones; null for a plain pass
+     * @param window sliding window in positions (0: none)
+     * @return z [B*T, heads*headDim], the heads' outputs before the output projection
+     */
+    public static float[] attend(Batch batch, float[] q, float[] k, float[] v, int heads, int kvHeads, int headDim,
+                                 KvCache cache, int layer, double scale, int window, Hooks hooks, String patternHook) {
+        int bsz = batch.size(), width = batch.width();
+        KvCache store = cache != null ? cache : new KvCache(1, bsz, kvHeads, headDim, width);
+        int storeLayer = cache != null ? layer : 0;
+        float[] keys = store.keys(storeLayer), values = store.values(storeLayer);
+        int kvDim = kvHeads * headDim;
+        for (int b = 0; b < bsz; b++) {
+            if (batch.start(b) + width > store.capacity()) {
+                throw new IllegalStateException("KV cache holds " + store.capacity() + " positions, sequence " + b + " needs " + (batch.start(b) + width));
+            }
+            for (int t = 0; t < width; t++) {
+                int row = (b * width + t) * kvDim;
+                for (int h = 0; h < kvHeads; h++) {
+                    int at = store.offset(b, h, batch.start(b) + t);
+                    System.arraycopy(k, row + h * headDim, keys, at, headDim);
+                    System.arraycopy(v, row + h * headDim, values, at, headDim);
+                }
+            }
+        }
+        int keyWidth = 0;
+        for (int b = 0; b < bsz; b++) keyWidth = Math.max(keyWidth, batch.start(b) + width);
+        int tk = keyWidth;
+        int group = heads / kvHeads;
+        float[] z = new float[bsz * width * heads * headDim];
+
+        Tensor pattern = null;
+        if (hooks.wants(patternHook)) {
+            float[] p = new float[bsz * heads * width * tk];
+            Parallel.forEach(bsz * heads, bh -> {
+                int b = bh / heads, h = bh % heads;
+                for (int t = 0; t < width; t++) {
+                    int pos = batch.start(b) + t;
+                    probabilities(q, (b * width + t) * heads * headDim + h * headDim, keys, store, b, h / group,
+                            headDim, pos, window, scale, p, ((b * heads + h) * width + t) * tk);
+                }
+            });
+            pattern = hooks.at(patternHook, new Tensor(p, bsz, heads, width, tk));
+        }
+        float[] pat = pattern == null ? null : pattern.data();
+        Parallel.forEach(bsz * heads, bh -> {
+            int b = bh / heads, h = bh % heads;
+            float[] row = pat == null ? new float[tk] : null;
+            for (int t = 0; t < width; t++) {
+                int pos = batch.start(b) + t;
+                float[] probs;
+                int po;
+                if (pat == null) {
+                    probabilities(q, (b * width + t) * heads * headDim + h * headDim, keys, store, b, h / group,
+                            headDim, pos, window, scale, row, 0);
+                    probs = row;
+                    po = 0;
+                } else {
+                    probs = pat;
+                    po = ((b * heads + h) * width + t) * tk;
+                }
+                int zo = (b * width + t) * heads * headDim + h * headDim;
+                // a pattern from a hook may weigh any position this sequence has, not only the causal ones
+                int last = pat == null ? pos : batch.start(b) + width - 1;
+                for (int j = 0; j <= last; j++) {
+                    float pj = probs[po + j];
+                    if (pj == 0f) continue;
+                    int vo = store.offset(b, h / group, j);
+                    for (int i = 0; i < headDim; i++) z[zo + i] += pj * values[vo + i];
+                }
+            }
+        });
+        return z;
+    }
+
+    /** Softmax of scaled scores of one query against keys 0..pos (window permitting) into out[o..o+pos]; zeros elsewhere. */
+    private static void probabilities(float[] q, int qo, float[] keys, KvCache store, int b, int kvHead, int headDim,
+                                      int pos, int window, double scale, float[] out, int o) {
+        int first = window > 0 ? Math.max(0, pos - window + 1) : 0;
+        double max = Double.NEGATIVE_INFINITY;
+        double[] s = new double[pos + 1];
+        for (int j = first; j <= pos; j++) {
+            int ko = store.offset(b, kvHead, j);
+            float dot = 0;
+            for (int i = 0; i < headDim; i++) dot += q[qo + i] * keys[ko + i];
+            s[j] = dot * scale;
+            max = Math.max(max, s[j]);
+        }
+        double sum = 0;
+        for (int j = first; j <= pos; j++) {
+            s[j] = Math.exp(s[j] - max);
+            sum += s[j];
+        }
+        java.util.Arrays.fill(out, o, o + first, 0f);
+        for (int j = first; j <= pos; j++) out[o + j] = (float) (s[j] / sum);
+    }
+}

@@ -1,0 +1,109 @@
+package org.mesascope.core.cpu;
+
+import org.mesascope.core.model.ModelConfig.Activation;
+
+/**
+ * Element-wise and per-row operations of the CPU engine. Rows are length {@code d}, arrays row-major.
+ * Reductions (means, variances) accumulate in double: the result is rounded to float32 once.
+ */
+public final class Ops {
+    private Ops() {
+    }
+
+    /** LayerNorm over each row: (x - mean) / sqrt(var + eps) * w + b (biased variance, as torch). */
+    public static void layerNorm(float[] x, int rows, int d, float[] w, float[] b, double eps, float[] out) {
+        Parallel.forEach(rows, r -> {
+            int o = r * d;
+            double mean = 0;
+            for (int i = 0; i < d; i++) mean += x[o + i];
+            mean /= d;
+            double var = 0;
+            for (int i = 0; i < d; i++) {
+                double c = x[o + i] - mean;
+                var += c * c;
+            }
+            double inv = 1.0 / Math.sqrt(var / d + eps);
+            for (int i = 0; i < d; i++) out[o + i] = (float) ((x[o + i] - mean) * inv * w[i] + b[i]);
+        });
+    }
+
+    /** RMSNorm over each row: x / sqrt(mean(x²) + eps) * w (Llama). */
+    public static void rmsNorm(float[] x, int rows, int d, float[] w, double eps, float[] out) {
+        Parallel.forEach(rows, r -> {
+            int o = r * d;
+            double ss = 0;
+            for (int i = 0; i < d; i++) ss += (double) x[o + i] * x[o + i];
+            double inv = 1.0 / Math.sqrt(ss / d + eps);
+            for (int i = 0; i < d; i++) out[o + i] = (float) (x[o + i] * inv * w[i]);
+        });
+    }
+
+    public static void activate(Activation act, float[] x, int n) {
+        Parallel.forEach((n + 4095) / 4096, c -> {
+            int end = Math.min(n, (c + 1) * 4096);
+            for (int i = c * 4096; i < end; i++) x[i] = (float) activation(act, x[i]);
+        });
+    }
+
+    public static double activation(Activation act, double x) {
+        return switch (act) {
+            // GPT-2's gelu_new: the tanh approximation
+            case GELU_NEW -> 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
+            case GELU -> 0.5 * x * (1 + erf(x / Math.sqrt(2)));
+            case SILU -> x / (1 + Math.exp(-x));
+            case RELU -> Math.max(0, x);
+        };
+    }
+
+    /** SwiGLU in place: gate[i] = silu(gate[i]) * up[i] (or another activation of gate). */
+    public static void gatedActivate(Activation act, float[] gate, float[] up, int n) {
+        Parallel.forEach((n + 4095) / 4096, c -> {
+            int end = Math.min(n, (c + 1) * 4096);
+            for (int i = c * 4096; i < end; i++) gate[i] = (float) (activation(act, gate[i]) * up[i]);
+        });
+    }
+
+    /** out = a + b (element-wise). */
+    public static float[] add(float[] a, float[] b) {
+        float[] out = new float[a.length];
+        for (int i = 0; i < a.length; i++) out[i] = a[i] + b[i];
+        return out;
+    }
+
+    /**
+     * The error function to double precision (Java has none): the Maclaurin series where it converges quickly,
+     * the continued fraction of erfc (modified Lentz) in the tails.
+     */
+    public static double erf(double x) {
+        double ax = Math.abs(x);
+        if (ax < 3) {
+            // erf(x) = 2/sqrt(pi) * sum_n (-1)^n x^(2n+1) / (n! (2n+1))
+            double term = ax, sum = ax, x2 = ax * ax;
+            for (int n = 1; n < 200; n++) {
+                term *= -x2 / n;
+                double t = term / (2 * n + 1);
+                sum += t;
+                if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+            }
+            double r = 2 / Math.sqrt(Math.PI) * sum;
+            return x < 0 ? -r : r;
+        }
+        if (ax > 10) return Math.signum(x);
+        // erfc(x) = exp(-x²)/sqrt(pi) * 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + 2/(x + ...)))))
+        double tiny = 1e-300;
+        double f = ax, c = ax, dd = 0;
+        for (int n = 1; n < 500; n++) {
+            double an = n / 2.0;
+            dd = ax + an * dd;
+            dd = Math.abs(dd) < tiny ? tiny : dd;
+            c = ax + an / c;
+            c = Math.abs(c) < tiny ? tiny : c;
+            dd = 1 / dd;
+            double delta = c * dd;
+            f *= delta;
+            if (Math.abs(delta - 1) < 1e-16) break;
+        }
+        double erfc = Math.exp(-ax * ax) / Math.sqrt(Math.PI) / f;
+        return x < 0 ? erfc - 1 : 1 - erfc;
+    }
+}
