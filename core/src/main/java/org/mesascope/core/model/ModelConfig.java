@@ -144,6 +144,13 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
         }
         if (!(normEps > 0)) throw new MesascopeException(file + ": norm epsilon must be positive");
         if (rotaryDim > 0 && !(ropeTheta > 0)) throw new MesascopeException(file + ": rope_theta must be positive");
+        if (ropeScaling != null && !(ropeScaling.factor() > 0)) {
+            throw new MesascopeException(file + ": rope_scaling needs a positive \"factor\"");
+        }
+        if (ropeScaling != null && ropeScaling.type().equals("llama3")
+                && !(ropeScaling.highFreqFactor() > ropeScaling.lowFreqFactor() && ropeScaling.lowFreqFactor() > 0)) {
+            throw new MesascopeException(file + ": llama3 rope_scaling needs 0 < low_freq_factor < high_freq_factor");
+        }
     }
 
     private static void positive(Path file, String what, int v) {
