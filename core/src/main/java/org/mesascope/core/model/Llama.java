@@ -78,7 +78,7 @@ public final class Llama implements LanguageModel {
             rotary.apply(q, bsz, width, batch.starts(), heads, hd);
             rotary.apply(k, bsz, width, batch.starts(), kvHeads, hd);
             float[] z = Attention.attend(batch, q, k, v, heads, kvHeads, hd, cache, l, 1 / Math.sqrt(hd),
-                    c.slidingWindow(), hooks, block(l, "attn.hook_pattern"));
+                    c.windowAt(l), hooks, block(l, "attn.hook_pattern"));
             float[] attnOut = hooks.at(block(l, "hook_attn_out"), new Tensor(bl.o.apply(z, rows), bsz, width, d)).data();
             float[] mid = hooks.at(block(l, "hook_resid_mid"), new Tensor(Ops.add(resid, attnOut), bsz, width, d)).data();
 

@@ -21,14 +21,15 @@ import java.util.List;
  * @param parallelResidual NeoX's use_parallel_residual: attention and MLP both read the block's input
  * @param qkvBias         q/k/v projections have a bias (GPT-2, NeoX, Qwen2, Llama with attention_bias)
  * @param outBias         the attention output projection has a bias
- * @param slidingWindow   Mistral's attention window in positions, 0 for none
+ * @param slidingWindow   attention window in positions (Mistral, Qwen2 with use_sliding_window), 0 for none
+ * @param windowFromLayer first layer the window applies to (Qwen2's max_window_layers; 0 for Mistral)
  * @param attnScaleByLayer GPT-2's scale_attn_by_inverse_layer_idx
  */
 public record ModelConfig(Family family, String modelType, int dModel, int nLayers, int nHeads, int nKvHeads,
                           int headDim, int dMlp, int vocabSize, int maxPositions, double normEps,
                           Activation activation, int rotaryDim, double ropeTheta, RopeScaling ropeScaling,
                           boolean parallelResidual, boolean tieEmbeddings, boolean qkvBias, boolean outBias,
-                          boolean mlpBias, int slidingWindow, boolean attnScaleByLayer) {
+                          boolean mlpBias, int slidingWindow, int windowFromLayer, boolean attnScaleByLayer) {
 
     public enum Family {GPT2, NEOX, LLAMA}
 
@@ -88,7 +89,7 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
         return new ModelConfig(Family.GPT2, "gpt2", d, f.integer("n_layer"), heads, heads, d / heads, inner,
                 f.integer("vocab_size"), f.integer("n_positions"), f.number("layer_norm_epsilon", 1e-5),
                 Activation.parse(f.string("activation_function", "gelu_new")), 0, 0, null, false,
-                f.bool("tie_word_embeddings", true), true, true, true, 0, f.bool("scale_attn_by_inverse_layer_idx", false));
+                f.bool("tie_word_embeddings", true), true, true, true, 0, 0, f.bool("scale_attn_by_inverse_layer_idx", false));
     }
 
     private static ModelConfig neox(Fields f) {
@@ -102,7 +103,7 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
                 f.integer("intermediate_size"), f.integer("vocab_size"), f.integer("max_position_embeddings"),
                 f.number("layer_norm_eps", 1e-5), Activation.parse(f.string("hidden_act", "gelu")),
                 (int) (headDim * pct), theta, f.ropeScaling(), f.bool("use_parallel_residual", true),
-                f.bool("tie_word_embeddings", false), bias, bias, true, 0, false);
+                f.bool("tie_word_embeddings", false), bias, bias, true, 0, 0, false);
     }
 
     private static ModelConfig llama(Fields f, String type) {
@@ -112,16 +113,19 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
         int headDim = f.has("head_dim") ? f.integer("head_dim") : d / heads;
         boolean qwen = type.equals("qwen2");
         boolean attnBias = f.bool("attention_bias", false);
-        int window = 0;
+        // Mistral windows every layer when sliding_window is set; Qwen2 only with use_sliding_window, from
+        // layer max_window_layers on
+        int window = 0, fromLayer = 0;
         if (type.equals("mistral") && f.has("sliding_window")) window = f.integer("sliding_window");
         if (qwen && f.bool("use_sliding_window", false)) {
-            throw new MesascopeException(f.file + ": Qwen2 use_sliding_window=true is not supported");
+            window = f.integer("sliding_window");
+            fromLayer = f.integer("max_window_layers");
         }
         return new ModelConfig(Family.LLAMA, type, d, f.integer("num_hidden_layers"), heads, kvHeads, headDim,
                 f.integer("intermediate_size"), f.integer("vocab_size"), f.integer("max_position_embeddings"),
                 f.number("rms_norm_eps", 1e-6), Activation.parse(f.string("hidden_act", "silu")),
                 headDim, f.number("rope_theta", 10000), f.ropeScaling(), false, f.bool("tie_word_embeddings", false),
-                qwen || attnBias, attnBias, f.bool("mlp_bias", false), window, false);
+                qwen || attnBias, attnBias, f.bool("mlp_bias", false), window, fromLayer, false);
     }
 
     private void validate(Path file) {
@@ -142,6 +146,7 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
         if (rotaryDim % 2 != 0 || rotaryDim > headDim) {
             throw new MesascopeException(file + ": rotary dimension " + rotaryDim + " must be even and at most head_dim " + headDim);
         }
+        if (slidingWindow < 0) throw new MesascopeException(file + ": sliding_window must not be negative");
         if (!(normEps > 0)) throw new MesascopeException(file + ": norm epsilon must be positive");
         if (rotaryDim > 0 && !(ropeTheta > 0)) throw new MesascopeException(file + ": rope_theta must be positive");
         if (ropeScaling != null && !(ropeScaling.factor() > 0)) {
@@ -155,6 +160,11 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
 
     private static void positive(Path file, String what, int v) {
         if (v <= 0) throw new MesascopeException(file + ": " + what + " must be positive, got " + v);
+    }
+
+    /** The attention window of {@code layer} in positions, 0 for full causal attention. */
+    public int windowAt(int layer) {
+        return layer >= windowFromLayer ? slidingWindow : 0;
     }
 
     /** Query heads that share one key/value head (grouped-query attention). */
