@@ -10,7 +10,7 @@ import java.util.Arrays;
  * the heap as a whole: kernels read them in place (F32) or convert small tiles on the fly (F16, BF16).
  */
 public record WeightTensor(String name, DType dtype, int[] shape, MemorySegment segment) {
-    static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    public static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     public long numel() {
