@@ -1,5 +1,8 @@
 package org.mesascope.core.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
 import org.mesascope.core.hooks.Hooks;
 import org.mesascope.core.model.Batch;
 import org.mesascope.core.model.KvCache;
@@ -83,13 +86,36 @@ public final class Attention {
                 int last = pat == null ? pos : batch.start(b) + width - 1;
                 for (int j = 0; j <= last; j++) {
                     float pj = probs[po + j];
-                    if (pj == 0f) continue;
-                    int vo = store.offset(b, h / group, j);
-                    for (int i = 0; i < headDim; i++) z[zo + i] += pj * values[vo + i];
+                    if (pj != 0f) axpy(pj, values, store.offset(b, h / group, j), z, zo, headDim);
                 }
             }
         });
         return z;
+    }
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final ThreadLocal<double[]> SCORES = ThreadLocal.withInitial(() -> new double[64]);
+
+    /** a[ao..ao+n) · b[bo..bo+n), vectorized over whole vectors, then the rest in order. */
+    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+        int nv = n - n % S.length();
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < nv; i += S.length()) {
+            acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (int i = nv; i < n; i++) sum = Math.fma(a[ao + i], b[bo + i], sum);
+        return sum;
+    }
+
+    /** y[yo..yo+n) += alpha · x[xo..xo+n). */
+    static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        int nv = n - n % S.length();
+        FloatVector a = FloatVector.broadcast(S, alpha);
+        for (int i = 0; i < nv; i += S.length()) {
+            a.fma(FloatVector.fromArray(S, x, xo + i), FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+        }
+        for (int i = nv; i < n; i++) y[yo + i] = Math.fma(alpha, x[xo + i], y[yo + i]);
     }
 
     /** Softmax of scaled scores of one query against keys 0..pos (window permitting) into out[o..o+pos]; zeros elsewhere. */
@@ -97,12 +123,13 @@ public final class Attention {
                                       int pos, int window, double scale, float[] out, int o) {
         int first = window > 0 ? Math.max(0, pos - window + 1) : 0;
         double max = Double.NEGATIVE_INFINITY;
-        double[] s = new double[pos + 1];
+        double[] s = SCORES.get();
+        if (s.length < pos + 1) {
+            s = new double[Math.max(pos + 1, 2 * s.length)];
+            SCORES.set(s);
+        }
         for (int j = first; j <= pos; j++) {
-            int ko = store.offset(b, kvHead, j);
-            float dot = 0;
-            for (int i = 0; i < headDim; i++) dot += q[qo + i] * keys[ko + i];
-            s[j] = dot * scale;
+            s[j] = dot(q, qo, keys, store.offset(b, kvHead, j), headDim) * scale;
             max = Math.max(max, s[j]);
         }
         double sum = 0;

@@ -1,6 +1,9 @@
 package org.mesascope.core.reference;
 
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.core.util.Separators;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import java.io.IOException;
@@ -410,9 +413,11 @@ public final class RandomCheckpoints {
 
     // ------------------------------------------------------------------ writing
 
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(SerializationFeature.INDENT_OUTPUT)
-            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS);
+    /** Sorted keys, two-space indent and "key": value, as transformers' to_json_string. */
+    private static final ObjectWriter JSON = new ObjectMapper()
+            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+            .writer(new DefaultPrettyPrinter().withSeparators(
+                    Separators.createDefaultInstance().withObjectFieldValueSpacing(Separators.Spacing.AFTER)));
 
     /** Write the variant into {@code dir} (created if needed) and return {@code dir}. */
     public static Path write(Path dir, Variant v, long seed) throws IOException {

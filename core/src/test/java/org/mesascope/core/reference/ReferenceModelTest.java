@@ -409,7 +409,7 @@ class ReferenceModelTest {
         Path mhaDir = Files.createDirectories(tmp.resolve("mha"));
         RefSafetensors.write(mhaDir.resolve("model.safetensors"), mha, Map.of("format", "pt"));
         String json = Files.readString(dir.resolve("config.json"))
-                .replace("\"num_key_value_heads\" : " + KV, "\"num_key_value_heads\" : " + H);
+                .replace("\"num_key_value_heads\": " + KV + ",", "\"num_key_value_heads\": " + H + ",");
         Files.writeString(mhaDir.resolve("config.json"), json);
         ReferenceModel mhaModel = ReferenceModel.load(mhaDir);
         assertEquals(H, mhaModel.config().numKvHeads());
