@@ -1,0 +1,198 @@
+package org.mesascope.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.mesascope.core.io.SafetensorsWriter;
+
+import java.nio.file.Path;
+
+/**
+ * Writes {@code models/demo-random-gpt2}, the checkpoint {@code mesascope demo} runs on until trained model organisms
+ * ship: a GPT-2 (4 layers, d_model 64, 4 heads, 128 positions) with deterministic random weights, and a byte-level
+ * BPE tokenizer whose 256 tokens are the bytes (token id = byte value, no merges) plus {@code <|endoftext|>} (256).
+ *
+ * <p>The same bytes come out on every machine and JDK: the random numbers are SplitMix64 turned Gaussian with
+ * Box–Muller on {@link StrictMath}, and the JSON is written with fixed key order and "\n" line ends. A test
+ * regenerates the folder and compares it with the committed files.
+ *
+ * <p>Run: {@code java -cp "cli/target/classes:$(cat cli/target/launcher/classpath)" org.mesascope.cli.DemoCheckpoint
+ * models/demo-random-gpt2}
+ */
+public final class DemoCheckpoint {
+    static final long SEED = 0;
+    static final int LAYERS = 4, D_MODEL = 64, HEADS = 4, POSITIONS = 128, D_MLP = 4 * D_MODEL;
+    static final int EOT = 256, VOCAB = 257;
+    /** The files this class writes (the folder's README.md is written by hand). */
+    static final String[] FILES = {"config.json", "tokenizer.json", "model.safetensors"};
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private DemoCheckpoint() {
+    }
+
+    public static void main(String[] args) {
+        if (args.length != 1) {
+            System.err.println("usage: DemoCheckpoint DIR");
+            System.exit(Main.USAGE);
+        }
+        write(Path.of(args[0]));
+    }
+
+    /** Writes config.json, tokenizer.json and model.safetensors into {@code dir} (created if missing). */
+    public static void write(Path dir) {
+        Outputs.directory(dir);
+        Outputs.writeText(dir.resolve("config.json"), pretty(config()));
+        Outputs.writeText(dir.resolve("tokenizer.json"), pretty(tokenizer()));
+        writeWeights(dir.resolve("model.safetensors"));
+    }
+
+    /** What transformers' GPT2Config.save_pretrained writes for this shape (dropout omitted: inference only). */
+    private static ObjectNode config() {
+        ObjectNode c = JSON.createObjectNode();
+        c.putArray("architectures").add("GPT2LMHeadModel");
+        c.put("model_type", "gpt2");
+        c.put("vocab_size", VOCAB);
+        c.put("n_positions", POSITIONS);
+        c.put("n_embd", D_MODEL);
+        c.put("n_layer", LAYERS);
+        c.put("n_head", HEADS);
+        c.put("activation_function", "gelu_new");
+        c.put("layer_norm_epsilon", 1e-5);
+        c.put("tie_word_embeddings", true);
+        c.put("bos_token_id", EOT);
+        c.put("eos_token_id", EOT);
+        c.put("torch_dtype", "float32");
+        return c;
+    }
+
+    /** GPT-2's tokenizer.json layout (byte-level pre-tokenizer, post-processor and decoder) over a byte vocabulary. */
+    private static ObjectNode tokenizer() {
+        ObjectNode t = JSON.createObjectNode();
+        t.put("version", "1.0");
+        t.putNull("truncation");
+        t.putNull("padding");
+        t.putArray("added_tokens").addObject()
+                .put("id", EOT).put("content", "<|endoftext|>").put("single_word", false).put("lstrip", false)
+                .put("rstrip", false).put("normalized", true).put("special", true);
+        t.putNull("normalizer");
+        t.set("pre_tokenizer", byteLevel(false, true));
+        t.set("post_processor", byteLevel(true, false));
+        t.set("decoder", byteLevel(true, true));
+        ObjectNode model = t.putObject("model");
+        model.put("type", "BPE");
+        model.putNull("dropout");
+        model.putNull("unk_token");
+        model.put("continuing_subword_prefix", "");
+        model.put("end_of_word_suffix", "");
+        model.put("fuse_unk", false);
+        model.put("byte_fallback", false);
+        ObjectNode vocab = model.putObject("vocab");
+        String[] chars = byteChars();
+        for (int b = 0; b < 256; b++) vocab.put(chars[b], b);
+        vocab.put("<|endoftext|>", EOT);
+        model.putArray("merges");
+        return t;
+    }
+
+    private static ObjectNode byteLevel(boolean addPrefixSpace, boolean trimOffsets) {
+        return JSON.createObjectNode().put("type", "ByteLevel").put("add_prefix_space", addPrefixSpace)
+                .put("trim_offsets", trimOffsets).put("use_regex", true);
+    }
+
+    /**
+     * GPT-2's bytes_to_unicode: the character byte-level BPE writes for each byte. Printable Latin-1 bytes stand for
+     * themselves; the others (controls, space, ...) are shifted to U+0100 and up, in byte order.
+     */
+    static String[] byteChars() {
+        String[] chars = new String[256];
+        int shifted = 0;
+        for (int b = 0; b < 256; b++) {
+            boolean printable = (b >= '!' && b <= '~') || (b >= 0xA1 && b <= 0xAC) || (b >= 0xAE && b <= 0xFF);
+            chars[b] = Character.toString(printable ? b : 256 + shifted++);
+        }
+        return chars;
+    }
+
+    /**
+     * HF GPT2LMHeadModel tensor names and shapes (Conv1D weights are [in, out]; lm_head is tied to wte, so not stored).
+     * Scales are chosen for a readable demo rather than GPT-2's init (std 0.02 everywhere would make every lens
+     * distribution nearly uniform): embeddings large enough that early lens rows recognise the input token, each block
+     * mixing in a smaller update.
+     */
+    private static void writeWeights(Path file) {
+        Gaussian g = new Gaussian(SEED);
+        int d = D_MODEL;
+        try (SafetensorsWriter w = SafetensorsWriter.create(file)) {
+            w.add("transformer.wte.weight", g.next(VOCAB * d, 0.1), VOCAB, d);
+            w.add("transformer.wpe.weight", g.next(POSITIONS * d, 0.02), POSITIONS, d);
+            for (int l = 0; l < LAYERS; l++) {
+                String p = "transformer.h." + l + ".";
+                w.add(p + "ln_1.weight", g.around(d, 1, 0.02), d);
+                w.add(p + "ln_1.bias", g.next(d, 0.02), d);
+                w.add(p + "attn.c_attn.weight", g.next(d * 3 * d, 1 / Math.sqrt(d)), d, 3 * d);
+                w.add(p + "attn.c_attn.bias", g.next(3 * d, 0.02), 3 * d);
+                w.add(p + "attn.c_proj.weight", g.next(d * d, 0.5 / Math.sqrt(d)), d, d);
+                w.add(p + "attn.c_proj.bias", g.next(d, 0.02), d);
+                w.add(p + "ln_2.weight", g.around(d, 1, 0.02), d);
+                w.add(p + "ln_2.bias", g.next(d, 0.02), d);
+                w.add(p + "mlp.c_fc.weight", g.next(d * D_MLP, 1 / Math.sqrt(d)), d, D_MLP);
+                w.add(p + "mlp.c_fc.bias", g.next(D_MLP, 0.02), D_MLP);
+                w.add(p + "mlp.c_proj.weight", g.next(D_MLP * d, 0.5 / Math.sqrt(D_MLP)), D_MLP, d);
+                w.add(p + "mlp.c_proj.bias", g.next(d, 0.02), d);
+            }
+            w.add("transformer.ln_f.weight", g.around(d, 1, 0.02), d);
+            w.add("transformer.ln_f.bias", g.next(d, 0.02), d);
+            w.metadata("format", "pt");
+            w.commit();
+        }
+    }
+
+    /** Pretty JSON with "\n" line ends whatever the platform (Jackson's default indenter uses the system's). */
+    private static String pretty(ObjectNode node) {
+        DefaultPrettyPrinter printer = new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));
+        try {
+            return JSON.writer(printer).writeValueAsString(node) + "\n";
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a Jackson tree always serializes", e);
+        }
+    }
+
+    /** Normal samples from SplitMix64 (Steele et al. 2014), reproducible bit for bit. */
+    static final class Gaussian {
+        private long state;
+
+        Gaussian(long seed) {
+            state = seed;
+        }
+
+        /** {@code n} samples of N(0, std²). */
+        float[] next(int n, double std) {
+            return around(n, 0, std);
+        }
+
+        /** {@code n} samples of N(mean, std²). */
+        float[] around(int n, double mean, double std) {
+            float[] out = new float[n];
+            for (int i = 0; i < n; i += 2) {
+                // Box–Muller: two uniforms in (0, 1] and [0, 1) give two independent standard normals
+                double u1 = 1.0 - uniform(), u2 = uniform();
+                double r = StrictMath.sqrt(-2 * StrictMath.log(u1)), a = 2 * Math.PI * u2;
+                out[i] = (float) (mean + std * r * StrictMath.cos(a));
+                if (i + 1 < n) out[i + 1] = (float) (mean + std * r * StrictMath.sin(a));
+            }
+            return out;
+        }
+
+        /** Uniform in [0, 1) with 53 random bits. */
+        private double uniform() {
+            long z = (state += 0x9E3779B97F4A7C15L);
+            z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+            z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+            z ^= z >>> 31;
+            return (z >>> 11) * 0x1.0p-53;
+        }
+    }
+}

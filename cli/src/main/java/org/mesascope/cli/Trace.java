@@ -1,0 +1,83 @@
+package org.mesascope.cli;
+
+import org.mesascope.core.MesascopeException;
+import org.mesascope.core.hooks.HookRegistry;
+import org.mesascope.core.io.SafetensorsWriter;
+import org.mesascope.core.model.Batch;
+import org.mesascope.core.model.LanguageModel;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+
+/** The hook values of one prompt's forward pass, in the order the pass computed them, batch dimension dropped. */
+record Trace(List<Captured> tensors) {
+
+    record Captured(String hook, float[] data, int[] shape) {
+    }
+
+    /**
+     * Runs {@code tokens} through {@code model} and copies every hook matching one of {@code globs}.
+     * @throws MesascopeException when a glob matches none of the model's hook points (the message lists them)
+     */
+    static Trace capture(LanguageModel model, int[] tokens, List<String> globs) {
+        List<Pattern> patterns = globs.stream().map(HookRegistry::globToRegex).toList();
+        Set<String> seen = new LinkedHashSet<>();
+        List<Captured> captured = new ArrayList<>();
+        // One sink on every hook: it copies the selected ones and only notes the names of the rest, so that a glob
+        // that selects nothing can be answered with the names there are.
+        model.forward(Batch.of(tokens), new HookRegistry().addSink("*", (hook, value, batch) -> {
+            seen.add(hook);
+            if (patterns.stream().anyMatch(p -> p.matcher(hook).matches())) {
+                int[] shape = value.shape();
+                // the tensor is only valid during this call; one sequence, so its data is exactly [1, ...]
+                captured.add(new Captured(hook, value.data().clone(), Arrays.copyOfRange(shape, 1, shape.length)));
+            }
+        }));
+        for (int i = 0; i < globs.size(); i++) {
+            Pattern p = patterns.get(i);
+            if (seen.stream().noneMatch(h -> p.matcher(h).matches())) {
+                throw new MesascopeException("--hooks " + globs.get(i) + " matches no hook point of this model (it has "
+                        + summarize(seen) + ")");
+            }
+        }
+        return new Trace(List.copyOf(captured));
+    }
+
+    /** Adds every tensor, named as its hook, to {@code out}. */
+    void addTo(SafetensorsWriter out) {
+        for (Captured c : tensors) out.add(c.hook, c.data, c.shape);
+    }
+
+    /** The tensors' size, e.g. "1.3 MB". */
+    String size() {
+        double bytes = tensors.stream().mapToLong(c -> 4L * c.data.length).sum();
+        return bytes < 1e6 ? String.format(Locale.ROOT, "%.1f kB", bytes / 1e3) : String.format(Locale.ROOT, "%.1f MB", bytes / 1e6);
+    }
+
+    /** Hook names with the layer index folded: "hook_embed, blocks.{0..11}.hook_resid_pre, ..., logits". */
+    static String summarize(Set<String> hooks) {
+        Map<String, List<Integer>> byPattern = new LinkedHashMap<>();
+        for (String h : hooks) {
+            String[] parts = h.split("\\.", 3);
+            if (parts.length == 3 && parts[0].equals("blocks") && parts[1].chars().allMatch(Character::isDigit)) {
+                byPattern.computeIfAbsent("blocks.{}." + parts[2], k -> new ArrayList<>()).add(Integer.parseInt(parts[1]));
+            } else {
+                byPattern.put(h, List.of());
+            }
+        }
+        return byPattern.entrySet().stream().map(e -> {
+            List<Integer> layers = e.getValue();
+            if (layers.isEmpty()) return e.getKey();
+            String range = layers.size() == 1 ? "" + layers.getFirst() : "{" + layers.getFirst() + ".." + layers.getLast() + "}";
+            return e.getKey().replace("{}", range);
+        }).collect(Collectors.joining(", "));
+    }
+}
