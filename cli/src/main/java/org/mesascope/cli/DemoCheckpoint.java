@@ -22,9 +22,17 @@ import java.nio.file.Path;
  * models/demo-random-gpt2}
  */
 public final class DemoCheckpoint {
-    static final long SEED = 0;
-    static final int LAYERS = 4, D_MODEL = 64, HEADS = 4, POSITIONS = 128, D_MLP = 4 * D_MODEL;
-    static final int EOT = 256, VOCAB = 257;
+    /** A GPT-2 shape; the demo's is {@link #DEMO}, benchmarks write bigger ones (e.g. {@link #GPT2_SMALL}). */
+    record Shape(int layers, int dModel, int heads, int positions, int vocab, long seed) {
+        int dMlp() {
+            return 4 * dModel;
+        }
+    }
+
+    static final int EOT = 256;
+    static final Shape DEMO = new Shape(4, 64, 4, 128, EOT + 1, 0);
+    /** GPT-2 small: 124M parameters. */
+    static final Shape GPT2_SMALL = new Shape(12, 768, 12, 1024, 50257, 0);
     /** The files this class writes (the folder's README.md is written by hand). */
     static final String[] FILES = {"config.json", "tokenizer.json", "model.safetensors"};
 
@@ -41,24 +49,32 @@ public final class DemoCheckpoint {
         write(Path.of(args[0]));
     }
 
-    /** Writes config.json, tokenizer.json and model.safetensors into {@code dir} (created if missing). */
+    /** Writes config.json, tokenizer.json and model.safetensors of the demo model into {@code dir} (created if missing). */
     public static void write(Path dir) {
         Outputs.directory(dir);
-        Outputs.writeText(dir.resolve("config.json"), pretty(config()));
+        Outputs.writeText(dir.resolve("config.json"), pretty(config(DEMO)));
         Outputs.writeText(dir.resolve("tokenizer.json"), pretty(tokenizer()));
-        writeWeights(dir.resolve("model.safetensors"));
+        writeWeights(dir.resolve("model.safetensors"), DEMO);
+    }
+
+    /** A checkpoint of another shape, without a tokenizer (its users give token ids): for benchmarks. */
+    static void writeWithoutTokenizer(Path dir, Shape shape) {
+        Outputs.directory(dir);
+        writeWeights(dir.resolve("model.safetensors"), shape);
+        // config.json last: a folder with a config is a complete checkpoint
+        Outputs.writeText(dir.resolve("config.json"), pretty(config(shape)));
     }
 
     /** What transformers' GPT2Config.save_pretrained writes for this shape (dropout omitted: inference only). */
-    private static ObjectNode config() {
+    private static ObjectNode config(Shape s) {
         ObjectNode c = JSON.createObjectNode();
         c.putArray("architectures").add("GPT2LMHeadModel");
         c.put("model_type", "gpt2");
-        c.put("vocab_size", VOCAB);
-        c.put("n_positions", POSITIONS);
-        c.put("n_embd", D_MODEL);
-        c.put("n_layer", LAYERS);
-        c.put("n_head", HEADS);
+        c.put("vocab_size", s.vocab());
+        c.put("n_positions", s.positions());
+        c.put("n_embd", s.dModel());
+        c.put("n_layer", s.layers());
+        c.put("n_head", s.heads());
         c.put("activation_function", "gelu_new");
         c.put("layer_norm_epsilon", 1e-5);
         c.put("tie_word_embeddings", true);
@@ -122,13 +138,13 @@ public final class DemoCheckpoint {
      * distribution nearly uniform): embeddings large enough that early lens rows recognise the input token, each block
      * mixing in a smaller update.
      */
-    private static void writeWeights(Path file) {
-        Gaussian g = new Gaussian(SEED);
-        int d = D_MODEL;
+    private static void writeWeights(Path file, Shape s) {
+        Gaussian g = new Gaussian(s.seed());
+        int d = s.dModel(), dMlp = s.dMlp(), vocab = s.vocab(), positions = s.positions();
         try (SafetensorsWriter w = SafetensorsWriter.create(file)) {
-            w.add("transformer.wte.weight", g.next(VOCAB * d, 0.1), VOCAB, d);
-            w.add("transformer.wpe.weight", g.next(POSITIONS * d, 0.02), POSITIONS, d);
-            for (int l = 0; l < LAYERS; l++) {
+            w.add("transformer.wte.weight", g.next(vocab * d, 0.1), vocab, d);
+            w.add("transformer.wpe.weight", g.next(positions * d, 0.02), positions, d);
+            for (int l = 0; l < s.layers(); l++) {
                 String p = "transformer.h." + l + ".";
                 w.add(p + "ln_1.weight", g.around(d, 1, 0.02), d);
                 w.add(p + "ln_1.bias", g.next(d, 0.02), d);
@@ -138,9 +154,9 @@ public final class DemoCheckpoint {
                 w.add(p + "attn.c_proj.bias", g.next(d, 0.02), d);
                 w.add(p + "ln_2.weight", g.around(d, 1, 0.02), d);
                 w.add(p + "ln_2.bias", g.next(d, 0.02), d);
-                w.add(p + "mlp.c_fc.weight", g.next(d * D_MLP, 1 / Math.sqrt(d)), d, D_MLP);
-                w.add(p + "mlp.c_fc.bias", g.next(D_MLP, 0.02), D_MLP);
-                w.add(p + "mlp.c_proj.weight", g.next(D_MLP * d, 0.5 / Math.sqrt(D_MLP)), D_MLP, d);
+                w.add(p + "mlp.c_fc.weight", g.next(d * dMlp, 1 / Math.sqrt(d)), d, dMlp);
+                w.add(p + "mlp.c_fc.bias", g.next(dMlp, 0.02), dMlp);
+                w.add(p + "mlp.c_proj.weight", g.next(dMlp * d, 0.5 / Math.sqrt(dMlp)), dMlp, d);
                 w.add(p + "mlp.c_proj.bias", g.next(d, 0.02), d);
             }
             w.add("transformer.ln_f.weight", g.around(d, 1, 0.02), d);

@@ -34,7 +34,7 @@ final class DemoCommand implements Callable<Integer> {
     static final String PROMPT = "Once upon a time";
     /** Table columns in the terminal summary; the report has every position. */
     static final int COLUMNS = 8;
-    static final String RANDOM_NOTE = "this default model has RANDOM weights (deterministic, seed " + DemoCheckpoint.SEED
+    static final String RANDOM_NOTE = "this default model has RANDOM weights (deterministic, seed " + DemoCheckpoint.DEMO.seed()
             + "); trained model organisms arrive with the model-organisms issue";
 
     @ParentCommand

@@ -6,7 +6,6 @@ import org.mesascope.core.MesascopeException;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.model.Generation;
 import org.mesascope.core.model.LoadedModel;
-import org.mesascope.core.tokenizer.HfTokenizer;
 import org.mesascope.core.tokenizer.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -66,19 +65,12 @@ final class GenerateCommand implements Callable<Integer> {
                         .mapToObj(Integer::toString).collect(Collectors.joining(",")));
             } else {
                 String head = input.text() != null ? input.text() : tok.decode(prompt);
-                main.out().println(head + continuation(tok, prompt, generated));
+                main.out().println(head + tok.decodeContinuation(prompt, generated));
             }
         }
         return 0;
     }
 
-    /**
-     * The text the new tokens add after the prompt. Decoding them alone would be wrong for sentencepiece-style
-     * tokenizers (their decoder strips a leading space); {@link HfTokenizer} decodes them in context.
-     */
-    private static String continuation(Tokenizer tok, int[] prompt, int[] generated) {
-        return tok instanceof HfTokenizer hf ? hf.decodeContinuation(prompt, generated) : tok.decode(generated);
-    }
 
     /**
      * The end-of-sequence ids (a number or a list in the JSON) from generation_config.json if it names any, else from

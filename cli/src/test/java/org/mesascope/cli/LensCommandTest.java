@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 class LensCommandTest {
     private static final String PROMPT = "Hi there";
-    private static final int T = PROMPT.length(), K = 3, VOCAB = DemoCheckpoint.VOCAB;
+    private static final int T = PROMPT.length(), K = 3, VOCAB = DemoCheckpoint.DEMO.vocab();
 
     private static JsonNode lensJson() throws Exception {
         Cli.Result r = Cli.run("lens", "--model", Cli.demoModel().toString(), "--prompt", PROMPT, "--top", "" + K,

@@ -15,7 +15,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 class TraceCommandTest {
-    private static final int LAYERS = DemoCheckpoint.LAYERS, D = DemoCheckpoint.D_MODEL, HEADS = DemoCheckpoint.HEADS;
+    private static final int LAYERS = DemoCheckpoint.DEMO.layers(), D = DemoCheckpoint.DEMO.dModel(), HEADS = DemoCheckpoint.DEMO.heads();
     /** "Hi there" in the demo tokenizer: one token per byte. */
     private static final String PROMPT = "Hi there";
     private static final int T = PROMPT.length();
@@ -46,7 +46,7 @@ class TraceCommandTest {
             assertEquals(expected, List.copyOf(f.names()));
             for (String hook : expected) {
                 int[] shape = hook.endsWith("hook_pattern") ? new int[]{HEADS, T, T}
-                        : hook.equals("logits") ? new int[]{T, DemoCheckpoint.VOCAB} : new int[]{T, D};
+                        : hook.equals("logits") ? new int[]{T, DemoCheckpoint.DEMO.vocab()} : new int[]{T, D};
                 assertArrayEquals(shape, f.tensor(hook).shape(), hook);
             }
             Map<String, String> meta = f.metadata();
