@@ -2,7 +2,11 @@ package org.mesascope.core.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.mesascope.core.io.DType;
 import org.mesascope.core.io.WeightTensor;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
 
 /**
  * y[M,N] = x[M,K] · W (+ bias), W read from the memory-mapped checkpoint.
@@ -89,6 +93,19 @@ public final class Gemm {
 
     /** [K, N] layout: for each k, columns n0..n0+width of W are contiguous; split them into the strips. */
     private static void packColumns(WeightTensor w, int k, int n, int n0, int width, float[] packed) {
+        if (w.dtype() == DType.F32 && width == PANEL) {
+            // the common case, straight from the mapped file with vector loads
+            MemorySegment seg = w.segment();
+            for (int kk = 0; kk < k; kk++) {
+                long at = ((long) kk * n + n0) * 4;
+                for (int s = 0; s < PANEL / NR; s++) {
+                    int o = s * NR * k + kk * NR;
+                    FloatVector.fromMemorySegment(S, seg, at + s * NR * 4L, ByteOrder.LITTLE_ENDIAN).intoArray(packed, o);
+                    FloatVector.fromMemorySegment(S, seg, at + (s * NR + L) * 4L, ByteOrder.LITTLE_ENDIAN).intoArray(packed, o + L);
+                }
+            }
+            return;
+        }
         float[] row = buffer(STAGING, width);
         int strips = (width + NR - 1) / NR;
         for (int kk = 0; kk < k; kk++) {
