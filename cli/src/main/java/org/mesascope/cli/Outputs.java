@@ -1,16 +1,12 @@
 package org.mesascope.cli;
 
 import org.mesascope.core.MesascopeException;
+import org.mesascope.core.io.AtomicFile;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Output files. Every file a command writes appears whole or not at all: it is written to a temp file in the target's
@@ -47,21 +43,9 @@ final class Outputs {
 
     /** Writes {@code text} (UTF-8) to {@code out} atomically. */
     static void writeText(Path out, String text) {
-        Path file = out.toAbsolutePath();
-        Path tmp = null;
         try {
-            // not Files.createTempFile: its owner-only mode would survive the rename, and reports are meant to be shared
-            String random = Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
-            tmp = Files.createFile(file.resolveSibling("." + file.getFileName() + "." + random + ".tmp"));
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
-                ByteBuffer bytes = ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8));
-                while (bytes.hasRemaining()) ch.write(bytes);
-                // on disk before the rename: a crash must not leave a complete-looking name over partial data
-                ch.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFile.write(out, stream -> stream.write(text.getBytes(StandardCharsets.UTF_8)));
         } catch (IOException e) {
-            deleteQuietly(tmp);
             throw cannotWrite(out, e);
         }
     }
@@ -72,15 +56,5 @@ final class Outputs {
 
     private static MesascopeException cannotWrite(Path out, String why) {
         return new MesascopeException("cannot write " + out + ": " + why);
-    }
-
-    /** Removes a temp file after a failure; the failure is what gets reported, not a second one while cleaning up. */
-    private static void deleteQuietly(Path tmp) {
-        if (tmp == null) return;
-        try {
-            Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-            // the original error is more useful to the user than this one
-        }
     }
 }

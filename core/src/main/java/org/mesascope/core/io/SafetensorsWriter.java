@@ -13,7 +13,6 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,7 +21,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Writes float32 tensors and string metadata as one safetensors file, atomically: the bytes go to a temp
@@ -66,13 +64,8 @@ public final class SafetensorsWriter implements AutoCloseable {
      */
     public static SafetensorsWriter create(Path out) {
         Path abs = out.toAbsolutePath();
-        Path dir = abs.getParent();
         try {
-            // Same directory as the target: that is what makes the final rename atomic.
-            // Not Files.createTempFile: its 0600 mode would survive the rename, and traces are meant to be shared.
-            String random = Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
-            Path temp = Files.createFile(dir.resolve("." + abs.getFileName() + "." + random + ".tmp"));
-            return new SafetensorsWriter(abs, temp);
+            return new SafetensorsWriter(abs, AtomicFile.createTemp(abs));
         } catch (IOException e) {
             throw new MesascopeException("cannot write " + out + ": " + SafetensorsFile.ioCause(e), e);
         }
@@ -133,7 +126,7 @@ public final class SafetensorsWriter implements AutoCloseable {
                 // On disk before the rename, so a crash cannot leave a complete-looking name over partial data.
                 ch.force(true);
             }
-            Files.move(temp, out, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            AtomicFile.replace(temp, out);
             committed = true;
         } catch (IOException e) {
             throw new MesascopeException("cannot write " + out + ": " + SafetensorsFile.ioCause(e), e);

@@ -1,5 +1,6 @@
 package org.mesascope.probes.lens;
 
+import org.mesascope.core.io.AtomicFile;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -38,7 +39,7 @@ public final class LensHtml {
     /** Writes the page to {@code file} atomically; {@code title} heads the page. */
     public static void write(LensReport report, Path file, String title) throws IOException {
         String html = render(report, title);
-        AtomicFiles.write(file, out -> out.write(html.getBytes(StandardCharsets.UTF_8)));
+        AtomicFile.write(file, out -> out.write(html.getBytes(StandardCharsets.UTF_8)));
     }
 
     static String render(LensReport report, String title) {

@@ -1,5 +1,6 @@
 package org.mesascope.probes.lens;
 
+import org.mesascope.core.io.AtomicFile;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -11,7 +12,7 @@ import java.nio.file.Path;
 
 /** A {@link LensReport} as the JSON of DESIGN.md ({@code lens --format json}). */
 public final class LensJson {
-    // AtomicFiles forces the file to disk after the content is written, so Jackson must leave the stream open
+    // AtomicFile forces the file to disk after the content is written, so Jackson must leave the stream open
     private static final ObjectMapper MAPPER = JsonMapper.builder()
             .disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET)
             .build();
@@ -30,6 +31,6 @@ public final class LensJson {
 
     /** Writes {@code report} to {@code file} atomically: on any error no partial file is left behind. */
     public static void write(LensReport report, Path file) throws IOException {
-        AtomicFiles.write(file, out -> MAPPER.writeValue(out, report));
+        AtomicFile.write(file, out -> MAPPER.writeValue(out, report));
     }
 }

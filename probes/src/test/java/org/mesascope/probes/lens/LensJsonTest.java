@@ -81,17 +81,4 @@ class LensJsonTest {
         assertThrows(IOException.class, () -> LensJson.write(Fixtures.report("a", "m"), blocked));
         assertEquals(List.of("lens.json"), listing());
     }
-
-    /** Content that fails half-way: the old file stays as it was and no temporary file remains. */
-    @Test
-    void failureWhileWritingKeepsTheOldFile() throws IOException {
-        Path file = dir.resolve("report.html");
-        Files.writeString(file, "old");
-        assertThrows(IOException.class, () -> AtomicFiles.write(file, out -> {
-            out.write("partial".getBytes(StandardCharsets.UTF_8));
-            throw new IOException("disk full");
-        }));
-        assertEquals("old", Files.readString(file));
-        assertEquals(List.of("report.html"), listing());
-    }
 }
