@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.mesascope.core.io.SafetensorsWriter;
+import org.mesascope.core.tokenizer.Tokenizers;
 
 import java.nio.file.Path;
 
@@ -84,38 +85,13 @@ public final class DemoCheckpoint {
         return c;
     }
 
-    /** GPT-2's tokenizer.json layout (byte-level pre-tokenizer, post-processor and decoder) over a byte vocabulary. */
+    /** GPT-2's tokenizer.json layout over a byte vocabulary: no merges, so every byte is one token. */
     private static ObjectNode tokenizer() {
-        ObjectNode t = JSON.createObjectNode();
-        t.put("version", "1.0");
-        t.putNull("truncation");
-        t.putNull("padding");
-        t.putArray("added_tokens").addObject()
-                .put("id", EOT).put("content", "<|endoftext|>").put("single_word", false).put("lstrip", false)
-                .put("rstrip", false).put("normalized", true).put("special", true);
-        t.putNull("normalizer");
-        t.set("pre_tokenizer", byteLevel(false, true));
-        t.set("post_processor", byteLevel(true, false));
-        t.set("decoder", byteLevel(true, true));
-        ObjectNode model = t.putObject("model");
-        model.put("type", "BPE");
-        model.putNull("dropout");
-        model.putNull("unk_token");
-        model.put("continuing_subword_prefix", "");
-        model.put("end_of_word_suffix", "");
-        model.put("fuse_unk", false);
-        model.put("byte_fallback", false);
-        ObjectNode vocab = model.putObject("vocab");
+        ObjectNode vocab = JSON.createObjectNode();
         String[] chars = byteChars();
         for (int b = 0; b < 256; b++) vocab.put(chars[b], b);
         vocab.put("<|endoftext|>", EOT);
-        model.putArray("merges");
-        return t;
-    }
-
-    private static ObjectNode byteLevel(boolean addPrefixSpace, boolean trimOffsets) {
-        return JSON.createObjectNode().put("type", "ByteLevel").put("add_prefix_space", addPrefixSpace)
-                .put("trim_offsets", trimOffsets).put("use_regex", true);
+        return Tokenizers.byteLevelBpe(vocab, JSON.createArrayNode());
     }
 
     /**

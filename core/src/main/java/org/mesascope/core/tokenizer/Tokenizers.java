@@ -82,6 +82,23 @@ public final class Tokenizers {
             merges.add(line);
         }
 
+        ObjectNode root = byteLevelBpe(vocab, merges);
+
+        byte[] bytes;
+        try {
+            bytes = JSON.writeValueAsBytes(root);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a Jackson tree always serialises", e);
+        }
+        return HfTokenizer.fromJson(bytes, vocabSize(root), vocabFile + " + " + mergesFile.getFileName());
+    }
+
+    /**
+     * The tokenizer.json of a GPT-2-style byte-level BPE (what transformers' GPT2TokenizerFast saves) for a vocabulary
+     * (token → id, tokens spelled in GPT-2's byte-to-unicode alphabet) and merges ("a b" strings, in rank order).
+     * {@code <|endoftext|>}, when the vocabulary has it, is a special token.
+     */
+    public static ObjectNode byteLevelBpe(JsonNode vocab, ArrayNode merges) {
         ObjectNode root = JSON.createObjectNode();
         root.put("version", "1.0");
         root.putNull("truncation");
@@ -111,14 +128,7 @@ public final class Tokenizers {
         model.put("byte_fallback", false);
         model.set("vocab", vocab);
         model.set("merges", merges);
-
-        byte[] bytes;
-        try {
-            bytes = JSON.writeValueAsBytes(root);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a Jackson tree always serialises", e);
-        }
-        return HfTokenizer.fromJson(bytes, vocabSize(root), vocabFile + " + " + mergesFile.getFileName());
+        return root;
     }
 
     /** GPT-2's ByteLevel component; {@code use_regex} is GPT-2's split pattern (the library default, made explicit). */
