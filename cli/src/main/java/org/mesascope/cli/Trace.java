@@ -9,12 +9,11 @@ import org.mesascope.core.model.LanguageModel;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /** The hook values of one prompt's forward pass, in the order the pass computed them, batch dimension dropped. */
@@ -28,26 +27,26 @@ record Trace(List<Captured> tensors) {
      * @throws MesascopeException when a glob matches none of the model's hook points (the message lists them)
      */
     static Trace capture(LanguageModel model, int[] tokens, List<String> globs) {
-        List<Pattern> patterns = globs.stream().map(HookRegistry::globToRegex).toList();
-        Set<String> seen = new LinkedHashSet<>();
+        List<String> names = model.hookNames();
+        for (String glob : globs) {
+            if (names.stream().noneMatch(h -> HookRegistry.matches(glob, h))) {
+                throw new MesascopeException("--hooks " + glob + " matches no hook point of this model (it has "
+                        + summarize(names) + ")");
+            }
+        }
         List<Captured> captured = new ArrayList<>();
-        // One sink on every hook: it copies the selected ones and only notes the names of the rest, so that a glob
-        // that selects nothing can be answered with the names there are.
-        model.forward(Batch.of(tokens), new HookRegistry().addSink("*", (hook, value, batch) -> {
-            seen.add(hook);
-            if (patterns.stream().anyMatch(p -> p.matcher(hook).matches())) {
+        // subscribed to the selected hooks only, so the pass skips what nobody asked for (e.g. attention patterns)
+        HookRegistry hooks = new HookRegistry();
+        Set<String> taken = new HashSet<>(); // a hook matched by two globs is copied once
+        for (String glob : globs) {
+            hooks.addSink(glob, (hook, value, batch) -> {
+                if (!taken.add(hook)) return;
                 int[] shape = value.shape();
                 // the tensor is only valid during this call; one sequence, so its data is exactly [1, ...]
                 captured.add(new Captured(hook, value.data().clone(), Arrays.copyOfRange(shape, 1, shape.length)));
-            }
-        }));
-        for (int i = 0; i < globs.size(); i++) {
-            Pattern p = patterns.get(i);
-            if (seen.stream().noneMatch(h -> p.matcher(h).matches())) {
-                throw new MesascopeException("--hooks " + globs.get(i) + " matches no hook point of this model (it has "
-                        + summarize(seen) + ")");
-            }
+            });
         }
+        model.forward(Batch.of(tokens), hooks);
         return new Trace(List.copyOf(captured));
     }
 
@@ -63,7 +62,7 @@ record Trace(List<Captured> tensors) {
     }
 
     /** Hook names with the layer index folded: "hook_embed, blocks.{0..11}.hook_resid_pre, ..., logits". */
-    static String summarize(Set<String> hooks) {
+    static String summarize(List<String> hooks) {
         Map<String, List<Integer>> byPattern = new LinkedHashMap<>();
         for (String h : hooks) {
             String[] parts = h.split("\\.", 3);
