@@ -1,7 +1,6 @@
 package org.mesascope.core.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.mesascope.core.hooks.Hooks;
 import org.mesascope.core.model.Batch;
@@ -96,14 +95,20 @@ public final class Attention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final ThreadLocal<double[]> SCORES = ThreadLocal.withInitial(() -> new double[64]);
 
-    /** a[ao..ao+n) · b[bo..bo+n), vectorized over whole vectors, then the rest in order. */
-    static float dot(float[] a, int ao, float[] b, int bo, int n) {
+    /**
+     * a[ao..ao+n) · b[bo..bo+n), vectorized over whole vectors, then the rest in order. The lanes are summed in a fixed
+     * order through {@code lanes}: reduceLanes(ADD) may associate differently compiled and interpreted, and a pass
+     * must give the same bits whenever it runs.
+     */
+    static float dot(float[] a, int ao, float[] b, int bo, int n, float[] lanes) {
         int nv = n - n % S.length();
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < nv; i += S.length()) {
             acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        acc.intoArray(lanes, 0);
+        float sum = 0;
+        for (float lane : lanes) sum += lane;
         for (int i = nv; i < n; i++) sum = Math.fma(a[ao + i], b[bo + i], sum);
         return sum;
     }
@@ -128,8 +133,9 @@ public final class Attention {
             s = new double[Math.max(pos + 1, 2 * s.length)];
             SCORES.set(s);
         }
+        float[] lanes = new float[S.length()];
         for (int j = first; j <= pos; j++) {
-            s[j] = dot(q, qo, keys, store.offset(b, kvHead, j), headDim) * scale;
+            s[j] = dot(q, qo, keys, store.offset(b, kvHead, j), headDim, lanes) * scale;
             max = Math.max(max, s[j]);
         }
         double sum = 0;

@@ -10,6 +10,15 @@ final class Forward {
 
     /** Token ids must index the vocabulary, and every position must fit the model's context (and the cache). */
     static void check(ModelConfig c, Batch batch, KvCache cache) {
+        if ((c.vectors() != null) != batch.hasVectors()) {
+            throw new MesascopeException(c.vectors() != null
+                    ? "this model reads vectors of " + c.vectors().inputDim() + " values per position, not token ids"
+                    : "this model reads token ids, not vectors");
+        }
+        if (batch.hasVectors() && batch.inputDim() != c.vectors().inputDim()) {
+            throw new MesascopeException("input vectors have " + batch.inputDim() + " values per position, the model reads "
+                    + c.vectors().inputDim());
+        }
         for (int b = 0; b < batch.size(); b++) {
             int[] seq = batch.tokens()[b];
             for (int t = 0; t < batch.length(b); t++) {
@@ -43,6 +52,14 @@ final class Forward {
                 table.read((long) id * d, out, (b * width + t) * d, d);
             }
         }
+        return out;
+    }
+
+    /** The batch's input vectors as one [B*T, inputDim] array. */
+    static float[] vectors(Batch batch) {
+        int n = batch.width() * batch.inputDim();
+        float[] out = new float[batch.size() * n];
+        for (int b = 0; b < batch.size(); b++) System.arraycopy(batch.vectors()[b], 0, out, b * n, n);
         return out;
     }
 

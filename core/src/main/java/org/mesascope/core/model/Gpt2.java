@@ -15,6 +15,8 @@ import static org.mesascope.core.model.Forward.block;
 /**
  * GPT-2 (Radford et al. 2019) as Hugging Face's GPT2LMHeadModel: learned positions, pre-LayerNorm blocks,
  * fused c_attn, gelu_new MLP, unembedding tied to wte. Linear layers are Conv1D ([in, out] weights).
+ * With a {@link ModelConfig.VectorIo}, linear read-in and read-out layers take the place of the token embedding
+ * and the unembedding (the in-context regression organism).
  */
 public final class Gpt2 implements LanguageModel {
     record Block(float[] ln1W, float[] ln1B, Linear qkv, Linear attnOut, float[] ln2W, float[] ln2B, Linear fc, Linear mlpOut) {
@@ -22,6 +24,7 @@ public final class Gpt2 implements LanguageModel {
 
     private final ModelConfig c;
     private final WeightTensor wte, wpe;
+    private final Linear readIn;
     private final Block[] blocks;
     private final float[] lnfW, lnfB;
     private final Linear unembed;
@@ -31,7 +34,9 @@ public final class Gpt2 implements LanguageModel {
         int d = c.dModel();
         // GPT2LMHeadModel saves "transformer.h.0...", GPT2Model saves "h.0..."
         String p = w.has("transformer.wte.weight") ? "transformer." : "";
-        wte = w.get(p + "wte.weight", c.vocabSize(), d);
+        ModelConfig.VectorIo io = c.vectors();
+        wte = io == null ? w.get(p + "wte.weight", c.vocabSize(), d) : null;
+        readIn = io == null ? null : Linear.outIn(w, "mesascope.read_in", io.inputDim(), d, true);
         wpe = w.get(p + "wpe.weight", c.maxPositions(), d);
         blocks = new Block[c.nLayers()];
         for (int l = 0; l < c.nLayers(); l++) {
@@ -44,9 +49,9 @@ public final class Gpt2 implements LanguageModel {
         }
         lnfW = w.get(p + "ln_f.weight", d).toFloatArray();
         lnfB = w.get(p + "ln_f.bias", d).toFloatArray();
-        unembed = c.tieEmbeddings()
-                ? new Linear(wte, Gemm.Layout.OUT_IN, null, d, c.vocabSize())
-                : Linear.outIn(w, "lm_head", d, c.vocabSize(), false);
+        if (io != null) unembed = Linear.outIn(w, "mesascope.read_out", d, io.outputDim(), true);
+        else if (c.tieEmbeddings()) unembed = new Linear(wte, Gemm.Layout.OUT_IN, null, d, c.vocabSize());
+        else unembed = Linear.outIn(w, "lm_head", d, c.vocabSize(), false);
     }
 
     @Override
@@ -61,7 +66,8 @@ public final class Gpt2 implements LanguageModel {
         int bsz = batch.size(), width = batch.width(), rows = bsz * width, d = c.dModel();
         int heads = c.nHeads(), hd = c.headDim();
 
-        Tensor embed = hooks.at("hook_embed", new Tensor(Forward.lookup(wte, batch, d), bsz, width, d));
+        float[] embedded = readIn == null ? Forward.lookup(wte, batch, d) : readIn.apply(Forward.vectors(batch), rows);
+        Tensor embed = hooks.at("hook_embed", new Tensor(embedded, bsz, width, d));
         Tensor pos = hooks.at("hook_pos_embed", new Tensor(Forward.positions(wpe, batch, d), bsz, width, d));
         float[] resid = Ops.add(embed.data(), pos.data());
 

@@ -24,12 +24,14 @@ import java.util.List;
  * @param slidingWindow   attention window in positions (Mistral, Qwen2 with use_sliding_window), 0 for none
  * @param windowFromLayer first layer the window applies to (Qwen2's max_window_layers; 0 for Mistral)
  * @param attnScaleByLayer GPT-2's scale_attn_by_inverse_layer_idx
+ * @param vectors         non-null for models that read and write vectors instead of tokens (see {@link VectorIo})
  */
 public record ModelConfig(Family family, String modelType, int dModel, int nLayers, int nHeads, int nKvHeads,
                           int headDim, int dMlp, int vocabSize, int maxPositions, double normEps,
                           Activation activation, int rotaryDim, double ropeTheta, RopeScaling ropeScaling,
                           boolean parallelResidual, boolean tieEmbeddings, boolean qkvBias, boolean outBias,
-                          boolean mlpBias, int slidingWindow, int windowFromLayer, boolean attnScaleByLayer) {
+                          boolean mlpBias, int slidingWindow, int windowFromLayer, boolean attnScaleByLayer,
+                          VectorIo vectors) {
 
     public enum Family {GPT2, NEOX, LLAMA}
 
@@ -51,6 +53,17 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
     /** rope_scaling: "linear" divides positions by factor; "llama3" rescales low frequencies (Llama 3.1). */
     public record RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
                               int originalMaxPositions) {
+    }
+
+    /**
+     * A Mesascope extension of the GPT-2 format for models whose inputs and outputs are vectors (the in-context
+     * regression organism): config.json carries {@code "mesascope": {"input": "vectors", "input_dim": D,
+     * "output_dim": K}}; the checkpoint has {@code mesascope.read_in.weight} [d_model, D] and {@code .bias} [d_model]
+     * in place of the token embedding (learned positions stay), and {@code mesascope.read_out.weight} [K, d_model]
+     * and {@code .bias} [K] in place of the unembedding, applied after the final LayerNorm. The "logits" hook then
+     * holds the K outputs per position.
+     */
+    public record VectorIo(int inputDim, int outputDim) {
     }
 
     public static final List<String> SUPPORTED_TYPES = List.of("gpt2", "gpt_neox", "llama", "mistral", "qwen2");
@@ -86,10 +99,11 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
         int d = f.integer("n_embd");
         int heads = f.integer("n_head");
         int inner = f.has("n_inner") ? f.integer("n_inner") : 4 * d;
+        VectorIo io = f.vectorIo();
         return new ModelConfig(Family.GPT2, "gpt2", d, f.integer("n_layer"), heads, heads, d / heads, inner,
-                f.integer("vocab_size"), f.integer("n_positions"), f.number("layer_norm_epsilon", 1e-5),
+                io != null ? io.outputDim() : f.integer("vocab_size"), f.integer("n_positions"), f.number("layer_norm_epsilon", 1e-5),
                 Activation.parse(f.string("activation_function", "gelu_new")), 0, 0, null, false,
-                f.bool("tie_word_embeddings", true), true, true, true, 0, 0, f.bool("scale_attn_by_inverse_layer_idx", false));
+                f.bool("tie_word_embeddings", true), true, true, true, 0, 0, f.bool("scale_attn_by_inverse_layer_idx", false), io);
     }
 
     private static ModelConfig neox(Fields f) {
@@ -103,7 +117,7 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
                 f.integer("intermediate_size"), f.integer("vocab_size"), f.integer("max_position_embeddings"),
                 f.number("layer_norm_eps", 1e-5), Activation.parse(f.string("hidden_act", "gelu")),
                 (int) (headDim * pct), theta, f.ropeScaling(), f.bool("use_parallel_residual", true),
-                f.bool("tie_word_embeddings", false), bias, bias, true, 0, 0, false);
+                f.bool("tie_word_embeddings", false), bias, bias, true, 0, 0, false, f.noVectorIo("gpt_neox"));
     }
 
     private static ModelConfig llama(Fields f, String type) {
@@ -125,7 +139,7 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
                 f.integer("intermediate_size"), f.integer("vocab_size"), f.integer("max_position_embeddings"),
                 f.number("rms_norm_eps", 1e-6), Activation.parse(f.string("hidden_act", "silu")),
                 headDim, f.number("rope_theta", 10000), f.ropeScaling(), false, f.bool("tie_word_embeddings", false),
-                qwen || attnBias, attnBias, f.bool("mlp_bias", false), window, fromLayer, false);
+                qwen || attnBias, attnBias, f.bool("mlp_bias", false), window, fromLayer, false, f.noVectorIo(type));
     }
 
     private void validate(Path file) {
@@ -173,6 +187,11 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
     }
 
     public long parameterCount() {
+        if (vectors != null) {
+            long io = (long) dModel * (vectors.inputDim() + 1) + (long) vectors.outputDim() * (dModel + 1)
+                    + (long) maxPositions * dModel;
+            return nLayers * ((long) dModel * headDim * 4L * nHeads + 2L * dModel * dMlp) + io;
+        }
         long attn = (long) dModel * headDim * (2L * nHeads + 2L * nKvHeads);
         long mlp = (long) dModel * dMlp * (family == Family.LLAMA ? 3 : 2);
         long emb = (long) vocabSize * dModel * (tieEmbeddings ? 1 : 2);
@@ -226,6 +245,23 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
             JsonNode n = root.get(name);
             if (!n.isBoolean()) throw new MesascopeException(file + ": field \"" + name + "\" must be true or false, got " + n);
             return n.asBoolean();
+        }
+
+        /** The "mesascope" object of a vector-input GPT-2, or null. */
+        VectorIo vectorIo() {
+            if (!has("mesascope")) return null;
+            Fields m = new Fields(root.get("mesascope"), file);
+            if (!m.root.isObject() || !"vectors".equals(m.string("input"))) {
+                throw new MesascopeException(file + ": \"mesascope\" must be {\"input\": \"vectors\", \"input_dim\": D, \"output_dim\": K}");
+            }
+            int in = m.integer("input_dim"), out = m.integer("output_dim");
+            if (in <= 0 || out <= 0) throw new MesascopeException(file + ": mesascope input_dim and output_dim must be positive");
+            return new VectorIo(in, out);
+        }
+
+        VectorIo noVectorIo(String type) {
+            if (has("mesascope")) throw new MesascopeException(file + ": vector inputs (\"mesascope\") are only supported for model_type gpt2, not " + type);
+            return null;
         }
 
         RopeScaling ropeScaling() {
