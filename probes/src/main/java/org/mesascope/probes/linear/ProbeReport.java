@@ -1,0 +1,103 @@
+package org.mesascope.probes.linear;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import org.mesascope.core.io.AtomicFile;
+import org.mesascope.core.io.SafetensorsWriter;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Linear probes fitted per layer (see {@link LinearProbes}): for each layer the cross-validated score, the chosen
+ * regularization, the selectivity when a control task was given, and the probe itself as an affine readout of the
+ * original (unstandardized) activations: {@code scores = weight x + bias}.
+ *
+ * @param probe "logistic" or "ridge"
+ * @param hook the hook the rows came from, {@code {l}} standing for the layer (e.g. {@code blocks.{l}.hook_resid_post})
+ * @param readout how scores become predictions: "sigmoid" (binary: {@code P(labelNames[1] | x) = sigmoid(score)}, one
+ *        output), "softmax" (one output per label) or "identity" (ridge: one output per target)
+ * @param metric the cross-validated score: "accuracy" or "r2"
+ * @param regularizationParameter "C" (logistic; smaller is stronger) or "alpha" (ridge; larger is stronger)
+ * @param labelNames class names (logistic) or target names (ridge)
+ */
+public record ProbeReport(String probe, String hook, String readout, String metric,
+                          @JsonProperty("regularization_parameter") String regularizationParameter,
+                          @JsonProperty("label_names") List<String> labelNames, int folds, long seed,
+                          List<Layer> layers) {
+
+    /**
+     * One layer's probe. {@code cvFolds} are the held-out scores at the chosen regularization, {@code cvMean} and
+     * {@code cvStd} (population) their summary. Logistic probes add the out-of-fold one-vs-rest AUC per label and the
+     * log-loss (nats); with a control task, its cross-validated accuracy at the same C and folds and the selectivity.
+     * {@code weight} is [outputs][dim], {@code bias} [outputs].
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Layer(int layer, String hook, int rows, int dim,
+                        @JsonProperty("cv_mean") double cvMean, @JsonProperty("cv_std") double cvStd,
+                        @JsonProperty("cv_folds") double[] cvFolds, double regularization, double[] auc,
+                        @JsonProperty("log_loss") Double logLoss,
+                        @JsonProperty("control_accuracy") Double controlAccuracy, Double selectivity,
+                        double[][] weight, double[] bias) {
+    }
+
+    // AtomicFile forces the file to disk after the content is written, so Jackson must leave the stream open
+    private static final ObjectMapper MAPPER = JsonMapper.builder().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET).build();
+
+    public String toJson() {
+        try {
+            return MAPPER.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e); // records of strings, numbers and arrays always serialize: a bug
+        }
+    }
+
+    /** Writes {@link #toJson()} to {@code file} atomically. */
+    public void writeJson(Path file) throws IOException {
+        AtomicFile.write(file, out -> MAPPER.writeValue(out, this));
+    }
+
+    /**
+     * Writes the probes as float32 safetensors, atomically: {@code layer.{l}.weight} [outputs, dim] and
+     * {@code layer.{l}.bias} [outputs] per layer, and metadata {@code probe}, {@code hook}, {@code readout},
+     * {@code label_names} (a JSON list), {@code regularization_parameter} and {@code regularization} (a JSON object
+     * from layer to value). In Python: {@code safetensors.numpy.load_file(path)}; scores are {@code x @ W.T + b}.
+     */
+    public void writeSafetensors(Path file) {
+        Map<String, Double> regularization = new LinkedHashMap<>();
+        for (Layer l : layers) regularization.put(String.valueOf(l.layer), l.regularization);
+        try (SafetensorsWriter w = SafetensorsWriter.create(file)) {
+            for (Layer l : layers) {
+                float[] weight = new float[l.weight.length * l.dim];
+                for (int r = 0; r < l.weight.length; r++) {
+                    for (int j = 0; j < l.dim; j++) weight[r * l.dim + j] = (float) l.weight[r][j];
+                }
+                float[] bias = new float[l.bias.length];
+                for (int r = 0; r < bias.length; r++) bias[r] = (float) l.bias[r];
+                w.add("layer." + l.layer + ".weight", weight, l.weight.length, l.dim);
+                w.add("layer." + l.layer + ".bias", bias, bias.length);
+            }
+            w.metadata("probe", probe).metadata("hook", hook).metadata("readout", readout)
+                    .metadata("label_names", json(labelNames))
+                    .metadata("regularization_parameter", regularizationParameter)
+                    .metadata("regularization", json(regularization));
+            w.commit();
+        }
+    }
+
+    private static String json(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}
