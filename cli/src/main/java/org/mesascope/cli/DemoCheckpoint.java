@@ -1,14 +1,14 @@
 package org.mesascope.cli;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.util.DefaultIndenter;
-import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.mesascope.core.io.SafetensorsWriter;
 import org.mesascope.core.tokenizer.Tokenizers;
+import org.mesascope.probes.organisms.Gpt2Export;
+import org.mesascope.probes.organisms.Gpt2Shape;
 
 import java.nio.file.Path;
+import java.util.OptionalInt;
 
 /**
  * Writes {@code models/demo-random-gpt2}, the checkpoint {@code mesascope demo} runs on until trained model organisms
@@ -27,6 +27,10 @@ public final class DemoCheckpoint {
     record Shape(int layers, int dModel, int heads, int positions, int vocab, long seed) {
         int dMlp() {
             return 4 * dModel;
+        }
+
+        Gpt2Shape gpt2() {
+            return new Gpt2Shape(layers, dModel, heads, positions, vocab);
         }
     }
 
@@ -53,8 +57,8 @@ public final class DemoCheckpoint {
     /** Writes config.json, tokenizer.json and model.safetensors of the demo model into {@code dir} (created if missing). */
     public static void write(Path dir) {
         Outputs.directory(dir);
-        Outputs.writeText(dir.resolve("config.json"), pretty(config(DEMO)));
-        Outputs.writeText(dir.resolve("tokenizer.json"), pretty(tokenizer()));
+        Outputs.writeText(dir.resolve("config.json"), config(DEMO));
+        Outputs.writeText(dir.resolve("tokenizer.json"), Gpt2Export.pretty(tokenizer()));
         writeWeights(dir.resolve("model.safetensors"), DEMO);
     }
 
@@ -63,26 +67,12 @@ public final class DemoCheckpoint {
         Outputs.directory(dir);
         writeWeights(dir.resolve("model.safetensors"), shape);
         // config.json last: a folder with a config is a complete checkpoint
-        Outputs.writeText(dir.resolve("config.json"), pretty(config(shape)));
+        Outputs.writeText(dir.resolve("config.json"), config(shape));
     }
 
-    /** What transformers' GPT2Config.save_pretrained writes for this shape (dropout omitted: inference only). */
-    private static ObjectNode config(Shape s) {
-        ObjectNode c = JSON.createObjectNode();
-        c.putArray("architectures").add("GPT2LMHeadModel");
-        c.put("model_type", "gpt2");
-        c.put("vocab_size", s.vocab());
-        c.put("n_positions", s.positions());
-        c.put("n_embd", s.dModel());
-        c.put("n_layer", s.layers());
-        c.put("n_head", s.heads());
-        c.put("activation_function", "gelu_new");
-        c.put("layer_norm_epsilon", 1e-5);
-        c.put("tie_word_embeddings", true);
-        c.put("bos_token_id", EOT);
-        c.put("eos_token_id", EOT);
-        c.put("torch_dtype", "float32");
-        return c;
+    /** GPT-2's config.json for this shape: <|endoftext|> both begins and ends text. */
+    private static String config(Shape s) {
+        return Gpt2Export.pretty(Gpt2Export.config(s.gpt2(), OptionalInt.of(EOT), OptionalInt.of(EOT)));
     }
 
     /** GPT-2's tokenizer.json layout over a byte vocabulary: no merges, so every byte is one token. */
@@ -139,16 +129,6 @@ public final class DemoCheckpoint {
             w.add("transformer.ln_f.bias", g.next(d, 0.02), d);
             w.metadata("format", "pt");
             w.commit();
-        }
-    }
-
-    /** Pretty JSON with "\n" line ends whatever the platform (Jackson's default indenter uses the system's). */
-    private static String pretty(ObjectNode node) {
-        DefaultPrettyPrinter printer = new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));
-        try {
-            return JSON.writer(printer).writeValueAsString(node) + "\n";
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a Jackson tree always serializes", e);
         }
     }
 

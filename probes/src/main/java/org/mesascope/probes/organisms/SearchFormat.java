@@ -1,0 +1,119 @@
+package org.mesascope.probes.organisms;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * How a graph-search example is written as tokens, shared by {@link SearchTask} and its control twin so that the two
+ * models see one format and one vocabulary:
+ * <pre>
+ *   prompt: n4 &gt; n17 n9 &gt; n2 ... n11 &gt; n4 | START n11 GOAL n2 PATH
+ *   target: n11 n4 n17 n9 n2 END
+ * </pre>
+ * Each edge is three tokens {@code from > to}; {@code |} ends the edge list; the target is the whole path, start
+ * included, then {@code END}. As in Saparov et al. (2024) and Bachmann &amp; Nagarajan (2024) the graph comes before
+ * the query, so with causal attention the model can only start searching once it has read the goal.
+ * <p>
+ * The six separators take ids 0..5 and node label {@code i} is token {@code "n" + i} with id {@code 6 + i}, so a
+ * token id means the same thing whatever the number of node labels.
+ */
+public final class SearchFormat {
+    public static final int EDGE_LIST_END = 0;
+    public static final int ARROW = 1;
+    public static final int START = 2;
+    public static final int GOAL = 3;
+    public static final int PATH = 4;
+    public static final int END = 5;
+    /** The id of node label 0. */
+    public static final int FIRST_NODE = 6;
+
+    private static final List<String> SEPARATORS = List.of("|", ">", "START", "GOAL", "PATH", "END");
+    /** Tokens of the prompt after the edge list: | START s GOAL g PATH. */
+    private static final int QUERY_TOKENS = 6;
+
+    private SearchFormat() {
+    }
+
+    /** The separators, then {@code n0 .. n(nodeLabels-1)}. */
+    public static List<String> vocabulary(int nodeLabels) {
+        List<String> words = new ArrayList<>(SEPARATORS);
+        for (int i = 0; i < nodeLabels; i++) words.add("n" + i);
+        return List.copyOf(words);
+    }
+
+    public static int nodeToken(int label) {
+        return FIRST_NODE + label;
+    }
+
+    /** The node label of a token id; -1 for a separator. */
+    public static int nodeLabel(int token) {
+        return token >= FIRST_NODE ? token - FIRST_NODE : -1;
+    }
+
+    /** Prompt + target length of a graph with {@code edges} edges and a path of {@code pathNodes} nodes. */
+    public static int length(int edges, int pathNodes) {
+        return 3 * edges + QUERY_TOKENS + pathNodes + 1;
+    }
+
+    public static Task.Example encode(SearchExample example) {
+        List<SearchExample.Edge> edges = example.edges();
+        int[] prompt = new int[3 * edges.size() + QUERY_TOKENS];
+        int t = 0;
+        for (SearchExample.Edge e : edges) {
+            prompt[t++] = nodeToken(e.from());
+            prompt[t++] = ARROW;
+            prompt[t++] = nodeToken(e.to());
+        }
+        prompt[t++] = EDGE_LIST_END;
+        prompt[t++] = START;
+        prompt[t++] = nodeToken(example.start());
+        prompt[t++] = GOAL;
+        prompt[t++] = nodeToken(example.goal());
+        prompt[t] = PATH;
+        int[] path = example.path();
+        int[] target = new int[path.length + 1];
+        for (int i = 0; i < path.length; i++) target[i] = nodeToken(path[i]);
+        target[path.length] = END;
+        return new Task.Example(prompt, target);
+    }
+
+    /**
+     * Reads the graph, start and goal back from a prompt, and finds the path by breadth-first search over the listed
+     * edges: the ground truth of any prompt in this format, including ones a user wrote.
+     *
+     * @throws IllegalArgumentException when the prompt is not in this format
+     */
+    public static SearchExample decode(int[] prompt) {
+        int edgeTokens = prompt.length - QUERY_TOKENS;
+        if (edgeTokens < 0 || edgeTokens % 3 != 0) {
+            throw new IllegalArgumentException("a search prompt is 3 tokens per edge + " + QUERY_TOKENS
+                    + " query tokens; got " + prompt.length + " tokens");
+        }
+        List<SearchExample.Edge> edges = new ArrayList<>();
+        for (int t = 0; t < edgeTokens; t += 3) {
+            expect(prompt, t + 1, ARROW);
+            edges.add(new SearchExample.Edge(node(prompt, t), node(prompt, t + 2)));
+        }
+        int q = edgeTokens;
+        expect(prompt, q, EDGE_LIST_END);
+        expect(prompt, q + 1, START);
+        expect(prompt, q + 3, GOAL);
+        expect(prompt, q + 5, PATH);
+        int start = node(prompt, q + 2);
+        int goal = node(prompt, q + 4);
+        return new SearchExample(edges, start, goal, SearchExample.shortestPath(edges, start, goal));
+    }
+
+    private static void expect(int[] prompt, int at, int token) {
+        if (prompt[at] != token) {
+            throw new IllegalArgumentException("token " + at + " of a search prompt must be "
+                    + SEPARATORS.get(token) + "; it is id " + prompt[at]);
+        }
+    }
+
+    private static int node(int[] prompt, int at) {
+        int label = nodeLabel(prompt[at]);
+        if (label < 0) throw new IllegalArgumentException("token " + at + " of a search prompt must be a node; it is id " + prompt[at]);
+        return label;
+    }
+}
