@@ -18,15 +18,17 @@ import java.util.random.RandomGenerator;
  * <p>
  * Bachmann &amp; Nagarajan report that with teacher forcing a 6-layer GPT fails to beat 1/arms on degree 2, path
  * length 5 and 50 node values: the later path tokens are free lookups (the "Clever Hans cheat"), leaving the first
- * step as the only signal. The defaults are therefore small (3 arms of 3 nodes: 2 hops at the decision, within reach of a 3-4
- * layer model) so that a tiny GPT-2 learns the task on a CPU in minutes.
+ * step as the only signal. Hence the query-first format ({@link SearchFormat}) and small defaults, measured with this
+ * project's trainer (3 layers, d_model 64, 4 heads, learning rate 3e-3, batches of 64, 2 CPU threads): 3 arms of 2
+ * nodes reached 100% exact paths by step 1500 (about 2 minutes), while 3 arms of 3 were still at 3% after 3000 steps.
+ * {@link #larger()} then asks for the second hop the model was never trained on.
  */
 public final class SearchTask implements SearchGenerator {
     /** Three arms: the decision is one of three, so guessing gets a third of the paths. */
     public static final int DEFAULT_ARMS = 3;
-    /** Three nodes per arm: the first step needs two hops back from the goal, the smallest depth that is a search. */
-    public static final int DEFAULT_ARM_LENGTH = 3;
-    /** Enough labels for {@link #larger()} graphs (17 nodes) with room to vary which labels a graph uses. */
+    /** Two nodes per arm: the first step is the goal's parent, one hop back; three did not train in budget. */
+    public static final int DEFAULT_ARM_LENGTH = 2;
+    /** Enough labels for {@link #larger()} graphs (13 nodes) with room to vary which labels a graph uses. */
     public static final int DEFAULT_NODE_LABELS = 32;
 
     private final int arms;
@@ -42,7 +44,7 @@ public final class SearchTask implements SearchGenerator {
      * @param nodeLabels distinct node tokens, at least {@code arms * armLength + 1}
      */
     public SearchTask(int arms, int armLength, int nodeLabels) {
-        this(arms, armLength, nodeLabels, SearchFormat.length(arms * armLength, armLength + 1));
+        this(arms, armLength, nodeLabels, exampleLength(arms, armLength));
     }
 
     /**
@@ -53,7 +55,7 @@ public final class SearchTask implements SearchGenerator {
      */
     public SearchTask(int arms, int armLength, int nodeLabels, int contextLength) {
         PathStar.check(arms, armLength, nodeLabels);
-        int length = SearchFormat.length(arms * armLength, armLength + 1);
+        int length = exampleLength(arms, armLength);
         if (contextLength < length) {
             throw new IllegalArgumentException(arms + " arms of " + armLength + " take " + length
                     + " tokens, more than a context of " + contextLength);
@@ -70,8 +72,8 @@ public final class SearchTask implements SearchGenerator {
      * never trained, which is part of what the drop on larger graphs measures.
      */
     public static SearchTask training() {
-        SearchTask defaults = new SearchTask(DEFAULT_ARMS, DEFAULT_ARM_LENGTH, DEFAULT_NODE_LABELS);
-        return new SearchTask(DEFAULT_ARMS, DEFAULT_ARM_LENGTH, DEFAULT_NODE_LABELS, defaults.larger().contextLength());
+        return new SearchTask(DEFAULT_ARMS, DEFAULT_ARM_LENGTH, DEFAULT_NODE_LABELS,
+                exampleLength(DEFAULT_ARMS + 1, DEFAULT_ARM_LENGTH + 1));
     }
 
     /**
@@ -80,8 +82,13 @@ public final class SearchTask implements SearchGenerator {
      * task's context, whichever is longer.
      */
     public SearchTask larger() {
-        SearchTask larger = new SearchTask(arms + 1, armLength + 1, nodeLabels);
-        return new SearchTask(arms + 1, armLength + 1, nodeLabels, Math.max(contextLength, larger.contextLength()));
+        return new SearchTask(arms + 1, armLength + 1, nodeLabels,
+                Math.max(contextLength, exampleLength(arms + 1, armLength + 1)));
+    }
+
+    /** Prompt + target tokens of every example: {@code arms * armLength} edges, {@code armLength + 1} path nodes. */
+    private static int exampleLength(int arms, int armLength) {
+        return SearchFormat.length(arms * armLength, armLength + 1);
     }
 
     public int arms() {
@@ -106,10 +113,7 @@ public final class SearchTask implements SearchGenerator {
         return SearchFormat.vocabulary(nodeLabels);
     }
 
-    /**
-     * At least the length of every example, which is the same for all: {@code arms * armLength} edges and a path of
-     * {@code armLength + 1} nodes.
-     */
+    /** At least the length of every example, which is the same for all. */
     @Override
     public int contextLength() {
         return contextLength;

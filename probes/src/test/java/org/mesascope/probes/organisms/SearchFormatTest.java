@@ -24,20 +24,20 @@ class SearchFormatTest {
     }
 
     @Test
-    void writesTheGraphThenTheQueryThenThePath() {
+    void writesTheQueryThenTheGraphThenThePath() {
         // a star with center 7 and arms 7 > 3 > 12 and 7 > 5 > 1, listed out of order
         List<SearchExample.Edge> edges = List.of(new SearchExample.Edge(3, 12), new SearchExample.Edge(7, 5),
                 new SearchExample.Edge(5, 1), new SearchExample.Edge(7, 3));
         SearchExample e = new SearchExample(edges, 7, 12, new int[] {7, 3, 12});
         Task.Example x = e.encode();
-        assertEquals("n3 > n12 n7 > n5 n5 > n1 n7 > n3 | START n7 GOAL n12 PATH", words(x.prompt()));
+        assertEquals("START n7 GOAL n12 | n3 > n12 n7 > n5 n5 > n1 n7 > n3 PATH", words(x.prompt()));
         assertEquals("n7 n3 n12 END", words(x.target()));
         assertEquals(x.prompt().length + x.target().length, SearchFormat.length(4, 3));
     }
 
     @Test
     void decodesAPromptAndSearchesItsEdges() {
-        SearchExample e = SearchFormat.decode(ids("n3 > n12 n7 > n5 n5 > n1 n7 > n3 | START n7 GOAL n1 PATH"));
+        SearchExample e = SearchFormat.decode(ids("START n7 GOAL n1 | n3 > n12 n7 > n5 n5 > n1 n7 > n3 PATH"));
         assertEquals(7, e.start());
         assertEquals(1, e.goal());
         assertArrayEquals(new int[] {7, 5, 1}, e.path());
@@ -47,9 +47,10 @@ class SearchFormatTest {
 
     @Test
     void rejectsMalformedPrompts() {
-        assertThrows(IllegalArgumentException.class, () -> SearchFormat.decode(ids("n3 > n12 n7 | START n7 GOAL n1 PATH")));
-        assertThrows(IllegalArgumentException.class, () -> SearchFormat.decode(ids("n3 GOAL n12 | START n3 GOAL n12 PATH")));
-        assertThrows(IllegalArgumentException.class, () -> SearchFormat.decode(ids("n3 > n12 | START n3 GOAL END PATH")));
+        assertThrows(IllegalArgumentException.class, () -> SearchFormat.decode(ids("START n7 GOAL n1 | n3 > n12 n7 PATH")));
+        assertThrows(IllegalArgumentException.class, () -> SearchFormat.decode(ids("START n3 GOAL n12 | n3 GOAL n12 PATH")));
+        assertThrows(IllegalArgumentException.class, () -> SearchFormat.decode(ids("START n3 GOAL END | n3 > n12 PATH")));
+        assertThrows(IllegalArgumentException.class, () -> SearchFormat.decode(ids("n3 > n12 | START n3 GOAL n12 PATH")));
     }
 
     @Test

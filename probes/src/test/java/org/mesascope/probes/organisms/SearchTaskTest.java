@@ -185,7 +185,7 @@ class SearchTaskTest {
         assertEquals(TASK.arms() + 1, larger.arms());
         assertEquals(TASK.armLength() + 1, larger.armLength());
         assertEquals(TASK.vocabulary(), larger.vocabulary());
-        assertEquals(SearchFormat.length(16, 5), larger.contextLength());
+        assertEquals(SearchFormat.length(4 * 3, 4), larger.contextLength(), "4 arms of 3: 12 edges, 4 path nodes");
         assertEquals(larger.contextLength(), TASK.contextLength(), "one model can be evaluated on both");
         assertEquals("search", larger.name());
     }
