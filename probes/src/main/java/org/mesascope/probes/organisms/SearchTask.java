@@ -2,6 +2,7 @@ package org.mesascope.probes.organisms;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.random.RandomGenerator;
 
 /**
@@ -23,7 +24,7 @@ import java.util.random.RandomGenerator;
  * nodes reached 100% exact paths by step 1500 (about 2 minutes), while 3 arms of 3 were still at 3% after 3000 steps.
  * {@link #larger()} then asks for the second hop the model was never trained on.
  */
-public final class SearchTask implements SearchGenerator {
+public final class SearchTask implements SearchGenerator, Evaluation.Measured {
     /** Three arms: the decision is one of three, so guessing gets a third of the paths. */
     public static final int DEFAULT_ARMS = 3;
     /** Two nodes per arm: the first step is the goal's parent, one hop back; three did not train in budget. */
@@ -181,5 +182,14 @@ public final class SearchTask implements SearchGenerator {
             a[i] = a[j];
             a[j] = t;
         }
+    }
+
+    /**
+     * {@code larger_graph_accuracy}: exact paths on {@link #larger()} graphs (one more arm, one more node per arm),
+     * which need a search depth the training data never showed: the issue's "measured drop on larger graphs".
+     */
+    @Override
+    public Map<String, Double> measure(Evaluation.Completer model, RandomGenerator heldOut, int n) {
+        return Map.of("larger_graph_accuracy", Evaluation.accuracy(larger(), model, heldOut, n));
     }
 }

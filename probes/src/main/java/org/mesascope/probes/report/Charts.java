@@ -1,0 +1,88 @@
+package org.mesascope.probes.report;
+
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.plot.ValueMarker;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.ui.RectangleAnchor;
+import org.jfree.chart.ui.TextAnchor;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+import org.mesascope.probes.linear.ProbeReport;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Base64;
+import java.util.Locale;
+import java.util.Map;
+
+/** Charts for reports, drawn off-screen with JFreeChart and embedded in HTML as PNG data URIs. */
+public final class Charts {
+    static {
+        // charts are drawn off-screen; a DISPLAY that happens to be set must not matter (a value the user gave wins)
+        if (System.getProperty("java.awt.headless") == null) System.setProperty("java.awt.headless", "true");
+    }
+
+    /** Tableau's first colours: distinct for the usual colour-blindness types and in greyscale by lightness. */
+    private static final Color[] SERIES = {new Color(0x1F77B4), new Color(0xFF7F0E), new Color(0x2CA02C),
+            new Color(0xD62728)};
+
+    private Charts() {
+    }
+
+    /** {@code chart} as a PNG of {@code width} × {@code height} pixels, as a {@code data:image/png;base64,...} URI. */
+    public static String pngDataUri(JFreeChart chart, int width, int height) {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        try {
+            ChartUtils.writeChartAsPNG(png, chart, width, height);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail: a bug
+        }
+        return "data:image/png;base64," + Base64.getEncoder().encodeToString(png.toByteArray());
+    }
+
+    /**
+     * The cross-validated score of each layer's probe, one line per report (legend: the map's keys, in its order),
+     * on a 0–1 axis with a dashed line at {@code chance} (e.g. the majority class's share of the rows).
+     */
+    public static JFreeChart probeScores(String title, Map<String, ProbeReport> reports, double chance) {
+        XYSeriesCollection data = new XYSeriesCollection();
+        for (Map.Entry<String, ProbeReport> e : reports.entrySet()) {
+            XYSeries s = new XYSeries(e.getKey());
+            for (ProbeReport.Layer l : e.getValue().layers()) s.add(l.layer(), l.cvMean());
+            data.addSeries(s);
+        }
+        ProbeReport first = reports.values().iterator().next();
+        NumberAxis layers = new NumberAxis("layer (" + first.hook() + ")");
+        layers.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+        // half a layer of room on either side, so that the first and last points are not on the frame
+        layers.setRange(data.getDomainLowerBound(false) - 0.5, data.getDomainUpperBound(false) + 0.5);
+        NumberAxis score = new NumberAxis("cross-validated " + first.metric());
+        score.setRange(0, 1.02);
+
+        XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
+        for (int i = 0; i < reports.size(); i++) {
+            renderer.setSeriesPaint(i, SERIES[i % SERIES.length]);
+            renderer.setSeriesStroke(i, new BasicStroke(2f));
+        }
+        XYPlot plot = new XYPlot(data, layers, score, renderer);
+        ValueMarker chanceLine = new ValueMarker(chance, Color.GRAY, new BasicStroke(1f, BasicStroke.CAP_BUTT,
+                BasicStroke.JOIN_MITER, 1f, new float[]{4f, 4f}, 0f));
+        chanceLine.setLabel(String.format(Locale.ROOT, "chance %.2f", chance));
+        chanceLine.setLabelAnchor(RectangleAnchor.BOTTOM_RIGHT);
+        chanceLine.setLabelTextAnchor(TextAnchor.TOP_RIGHT);
+        plot.addRangeMarker(chanceLine);
+        plot.setBackgroundPaint(Color.WHITE);
+        plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+        plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+
+        JFreeChart chart = new JFreeChart(title, JFreeChart.DEFAULT_TITLE_FONT, plot, true);
+        chart.setBackgroundPaint(Color.WHITE);
+        return chart;
+    }
+}
