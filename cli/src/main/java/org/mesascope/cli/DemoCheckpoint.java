@@ -11,8 +11,7 @@ import java.nio.file.Path;
 import java.util.OptionalInt;
 
 /**
- * Writes {@code models/demo-random-gpt2}, the checkpoint {@code mesascope demo} runs on until trained model organisms
- * ship: a GPT-2 (4 layers, d_model 64, 4 heads, 128 positions) with deterministic random weights, and a byte-level
+ * Writes {@code models/demo-random-gpt2}, a small checkpoint for tests and {@code bench --shape demo}: a GPT-2 (4 layers, d_model 64, 4 heads, 128 positions) with deterministic random weights, and a byte-level
  * BPE tokenizer whose 256 tokens are the bytes (token id = byte value, no merges) plus {@code <|endoftext|>} (256).
  *
  * <p>The same bytes come out on every machine and JDK: the random numbers are SplitMix64 turned Gaussian with
