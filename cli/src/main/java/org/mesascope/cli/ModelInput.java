@@ -8,7 +8,12 @@ import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Option;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /** {@code --model} and the prompt ({@code --prompt} text or {@code --tokens} ids), shared by the commands that run a model. */
 final class ModelInput {
@@ -28,6 +33,11 @@ final class ModelInput {
         @Option(names = "--tokens", required = true, paramLabel = "IDS", converter = TokenIds.Converter.class,
                 description = "token ids instead of text, comma-separated (1,5,7); no tokenizer needed")
         TokenIds ids;
+
+        @Option(names = "--vectors", required = true, paramLabel = "FILE",
+                description = "for vector-input models (docs/formats.md; trace only): a text file of numbers, one"
+                        + " position per line, comma- or space-separated")
+        Path vectors;
     }
 
     /**
@@ -49,6 +59,61 @@ final class ModelInput {
         }
     }
 
+    /** The --vectors file, or null. */
+    Path vectorsFile() {
+        return prompt.vectors;
+    }
+
+    /**
+     * The --vectors file as one sequence (positions × the model's input width, position-major), checked against the
+     * model before any forward pass: a vector-input model, every line that width, finite numbers, within the context.
+     */
+    float[] vectors(LoadedModel m) {
+        ModelConfig.VectorIo io = m.config().vectors();
+        if (io == null) throw new MesascopeException(m.name() + " reads token ids, not vectors; give --prompt or --tokens");
+        List<String> lines;
+        try {
+            // bounded before reading: a line per position, each at most a few dozen characters per value
+            long size = Files.size(prompt.vectors);
+            long limit = (long) m.config().maxPositions() * io.inputDim() * 64 + 4096;
+            if (size > limit) throw new MesascopeException(prompt.vectors + " is " + size + " bytes, more than "
+                    + m.config().maxPositions() + " positions of " + io.inputDim() + " values can take");
+            lines = Files.readAllLines(prompt.vectors);
+        } catch (IOException e) {
+            throw new MesascopeException("cannot read " + prompt.vectors + ": " + Errors.describe(e));
+        }
+        List<float[]> rows = new ArrayList<>();
+        for (int i = 0; i < lines.size(); i++) {
+            String line = lines.get(i).strip();
+            if (line.isEmpty() || line.startsWith("#")) continue;
+            String[] fields = line.split("[,\\s]+");
+            if (fields.length != io.inputDim()) {
+                throw new MesascopeException(prompt.vectors + " line " + (i + 1) + " has " + fields.length
+                        + " values; the model reads " + io.inputDim() + " per position");
+            }
+            float[] row = new float[fields.length];
+            for (int j = 0; j < fields.length; j++) {
+                try {
+                    row[j] = Float.parseFloat(fields[j]);
+                } catch (NumberFormatException e) {
+                    row[j] = Float.NaN;
+                }
+                if (!Float.isFinite(row[j])) {
+                    throw new MesascopeException(prompt.vectors + " line " + (i + 1) + ": '" + fields[j] + "' is not a finite number");
+                }
+            }
+            rows.add(row);
+        }
+        if (rows.isEmpty()) throw new MesascopeException(prompt.vectors + " has no vectors");
+        if (rows.size() > m.config().maxPositions()) {
+            throw new MesascopeException(rows.size() + " vectors are more than the model's context of "
+                    + m.config().maxPositions() + " positions");
+        }
+        float[] flat = new float[rows.size() * io.inputDim()];
+        for (int t = 0; t < rows.size(); t++) System.arraycopy(rows.get(t), 0, flat, t * io.inputDim(), io.inputDim());
+        return flat;
+    }
+
     LoadedModel load() {
         return Models.load(model);
     }
@@ -64,6 +129,9 @@ final class ModelInput {
      * input fails before the command starts working (and before it says anything about the device).
      */
     int[] tokens(LoadedModel m, int newTokens) {
+        if (prompt.vectors != null) {
+            throw new MesascopeException("--vectors is only for `trace` on a vector-input model; give --prompt or --tokens");
+        }
         int[] ids;
         if (prompt.ids != null) {
             ids = prompt.ids.ids().clone();

@@ -25,6 +25,11 @@ record Trace(List<Captured> tensors) {
      * @throws MesascopeException when a glob matches none of the model's hook points (the message lists them)
      */
     static Trace capture(LanguageModel model, int[] tokens, List<String> globs) {
+        return capture(model, Batch.of(tokens), globs);
+    }
+
+    /** The same for any one-sequence batch (token ids, or vectors for a vector-input model). */
+    static Trace capture(LanguageModel model, Batch input, List<String> globs) {
         List<String> names = model.hookNames();
         for (String glob : globs) {
             if (names.stream().noneMatch(h -> HookRegistry.matches(glob, h))) {
@@ -44,7 +49,7 @@ record Trace(List<Captured> tensors) {
                 captured.add(new Captured(hook, value.data().clone(), Arrays.copyOfRange(shape, 1, shape.length)));
             });
         }
-        model.forward(Batch.of(tokens), hooks);
+        model.forward(input, hooks);
         return new Trace(List.copyOf(captured));
     }
 

@@ -1,6 +1,7 @@
 package org.mesascope.cli;
 
 import org.mesascope.core.io.SafetensorsWriter;
+import org.mesascope.core.model.Batch;
 import org.mesascope.core.model.LoadedModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -34,6 +35,21 @@ final class TraceCommand implements Callable<Integer> {
     public Integer call() {
         Outputs.checkWritable(out);
         try (LoadedModel m = input.load()) {
+            if (input.vectorsFile() != null) {
+                float[] vectors = input.vectors(m);
+                main.selectDevice();
+                int width = m.config().vectors().inputDim();
+                Trace trace = Trace.capture(m.model(), Batch.ofVectors(width, vectors), hooks);
+                try (SafetensorsWriter w = SafetensorsWriter.create(out)) {
+                    trace.addTo(w);
+                    w.add("input_vectors", vectors, vectors.length / width, width);
+                    w.metadata("model", m.name()).metadata("hooks", Json.of(hooks))
+                            .metadata("vectors", input.vectorsFile().toString());
+                    w.commit();
+                }
+                main.err().println("wrote " + trace.tensors().size() + " tensors (" + trace.size() + ") to " + out);
+                return 0;
+            }
             int[] tokens = input.tokens(m, 0);
             main.selectDevice();
             Trace trace = Trace.capture(m.model(), tokens, hooks);

@@ -145,7 +145,7 @@ class BadInputTest {
     @Test
     void usageErrorsExitWithTwoAndOneLine() {
         String model = Cli.demoModel().toString();
-        assertOneLineFailure(Cli.run("lens", "--model", model), Main.USAGE, "(--prompt=TEXT | --tokens=IDS)");
+        assertOneLineFailure(Cli.run("lens", "--model", model), Main.USAGE, "(--prompt=TEXT | --tokens=IDS | --vectors=FILE)");
         assertOneLineFailure(Cli.run("lens", "--model", model, "--prompt", "a", "--tokens", "1"), Main.USAGE,
                 "mutually exclusive");
         assertOneLineFailure(Cli.run("lens", "--model", model, "--tokens", "1,x"), Main.USAGE, "'1,x' is not a comma-separated list of token ids");

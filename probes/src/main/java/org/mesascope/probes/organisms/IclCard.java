@@ -32,8 +32,11 @@ final class IclCard {
                         + " read-out at every x position 2i against y_i (i = 0 .. %d), so each sequence gives %d"
                         + " predictions, each from the pairs before it (Garg et al. 2022); AdamW (β₁ 0.9, β₂ 0.99,"
                         + " weight decay %s on matrices), peak learning rate %s after %d warm-up steps, cosine decay to"
-                        + " a tenth of it |",
-                t.steps(), t.batchSize(), pairs, pairs + 1, t.weightDecay(), t.learningRate(), t.warmupSteps()));
+                        + " a tenth of it%s |",
+                t.steps(), t.batchSize(), pairs, pairs + 1, t.weightDecay(), t.learningRate(), t.warmupSteps(),
+                t.curriculumSteps() == 0 ? "" : f("; a curriculum over the first %,d steps (Garg et al. 2022): %d equal"
+                        + " stages in which the inputs use only their first 1, 2, ..., %d coordinates (the rest 0)",
+                t.curriculumSteps(), s.inputDim() - 1, s.inputDim() - 1)));
         md.add("| seed | " + t.seed() + " (initial weights, training stream, held-out stream) |");
         md.add("| command | `" + c.command() + "` |");
         md.add(f("| time | %.0f s training on %s, %d libtorch thread%s; %.0f s held-out evaluation |", c.trainSeconds(),
@@ -75,9 +78,11 @@ final class IclCard {
         md.add("");
         md.add("![training loss and held-out query error by step](" + OrganismCard.CURVE_FILE + ")");
         md.add("");
-        md.add(f("Loss: the mean mini-batch loss over each %d steps (squared error per prediction, all x positions)."
-                + " Held-out: the squared error at the query on %d held-out sequences, computed by the trainer.",
-                t.evalEvery(), OrganismTrainer.CURVE_EXAMPLES));
+        md.add(f("Loss: the mean mini-batch loss over each %d steps (squared error per prediction, all x positions)%s."
+                + " Held-out: the squared error at the query on %d held-out sequences with all inputs active, computed"
+                + " by the trainer.", t.evalEvery(), t.curriculumSteps() == 0 ? "" : f("; during the curriculum"
+                + " (steps 1 .. %,d) it is on fewer active dimensions, where y varies less, so it rises as they are"
+                + " added", t.curriculumSteps()), OrganismTrainer.CURVE_EXAMPLES));
         md.add("");
         md.add("## Samples");
         md.add("");

@@ -22,7 +22,7 @@ import java.util.Locale;
 
 /**
  * The training curve of a model card as a PNG: training loss (log scale, left) and held-out accuracy (right) per step;
- * for a vector organism, whose held-out measure is an error too, both on the one log-scale axis.
+ * for a vector organism, whose held-out measure is an error too, both on one linear error axis.
  */
 final class TrainingCurveChart {
     static {
@@ -40,11 +40,10 @@ final class TrainingCurveChart {
                 : "training loss (nats per target token)");
         XYSeries accuracy = new XYSeries(error ? "held-out squared error at the query" : "held-out exact match");
         for (OrganismTrainer.CurvePoint p : curve) {
-            if (p.loss() > 0 && Double.isFinite(p.loss())) loss.add(p.step(), p.loss());
-            if (!error) accuracy.add(p.step(), p.heldOut());
-            else if (p.heldOut() > 0 && Double.isFinite(p.heldOut())) accuracy.add(p.step(), p.heldOut());
+            if ((error || p.loss() > 0) && Double.isFinite(p.loss())) loss.add(p.step(), p.loss());
+            if (!error || Double.isFinite(p.heldOut())) accuracy.add(p.step(), p.heldOut());
         }
-        LogAxis lossAxis = new LogAxis(error ? "squared error (log scale)" : "training loss (log scale)");
+        LogAxis lossAxis = new LogAxis("training loss (log scale)");
         lossAxis.setSmallestValue(1e-6);
         // ticks at whole powers of ten, written as plain numbers (0.001) rather than as 10^-3
         lossAxis.setStandardTickUnits(new NumberTickUnitSource(true));
@@ -55,7 +54,11 @@ final class TrainingCurveChart {
         NumberAxis stepAxis = new NumberAxis("step");
         stepAxis.setAutoRangeIncludesZero(true);
 
-        XYPlot plot = new XYPlot(new XYSeriesCollection(loss), stepAxis, lossAxis, renderer(new Color(0xD6, 0x27, 0x28)));
+        // errors span less than a decade, where a log axis has no tick: a linear one from 0 then
+        NumberAxis errorAxis = new NumberAxis("squared error");
+        errorAxis.setAutoRangeIncludesZero(true);
+        XYPlot plot = new XYPlot(new XYSeriesCollection(loss), stepAxis, error ? errorAxis : lossAxis,
+                renderer(new Color(0xD6, 0x27, 0x28)));
         plot.setDataset(1, new XYSeriesCollection(accuracy));
         if (!error) {
             plot.setRangeAxis(1, accuracyAxis);
