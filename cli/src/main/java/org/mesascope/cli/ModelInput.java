@@ -132,6 +132,10 @@ final class ModelInput {
         if (prompt.vectors != null) {
             throw new MesascopeException("--vectors is only for `trace` on a vector-input model; give --prompt or --tokens");
         }
+        if (m.config().vectors() != null) {
+            throw new MesascopeException(m.name() + " reads vectors, not tokens (docs/formats.md): use `trace --vectors"
+                    + " FILE`, or `scan` (its icl suite)");
+        }
         int[] ids;
         if (prompt.ids != null) {
             ids = prompt.ids.ids().clone();

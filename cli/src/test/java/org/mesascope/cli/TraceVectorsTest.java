@@ -59,5 +59,8 @@ class TraceVectorsTest {
         assertEquals(1, tokensModel.exit());
         assertTrue(tokensModel.err().contains("reads token ids, not vectors"), tokensModel.err());
         assertFalse(Files.exists(tmp.resolve("b.safetensors")));
+        Cli.Result lens = Cli.run("lens", "--model", "icl-regression", "--tokens", "1,2");
+        assertEquals(List.of("mesascope: icl-regression reads vectors, not tokens (docs/formats.md): use `trace --vectors"
+                + " FILE`, or `scan` (its icl suite)"), lens.errLines());
     }
 }
