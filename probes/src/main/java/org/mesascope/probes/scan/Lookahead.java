@@ -32,7 +32,7 @@ import java.util.TreeMap;
 public final class Lookahead implements Heuristic {
     public static final int OFFSET = 2;
     static final int MIN_COUNT = 8;
-    static final CvOptions OPTIONS = LogisticProbe.defaults().withGrid(CvOptions.logGrid(-2, 0, 3));
+    public static final CvOptions OPTIONS = LogisticProbe.defaults().withGrid(CvOptions.logGrid(-2, 0, 3));
 
     private final Probed data;
     private final CvOptions options;

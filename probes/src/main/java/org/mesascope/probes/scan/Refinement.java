@@ -39,9 +39,10 @@ public final class Refinement implements Heuristic {
         this.lensName = lensName;
     }
 
+    /** "refinement" under the logit lens, "refinement-NAME" under another (e.g. refinement-tuned). */
     @Override
     public String name() {
-        return "refinement";
+        return lensName.equals("logit") ? "refinement" : "refinement-" + lensName;
     }
 
     @Override

