@@ -87,6 +87,17 @@ public final class InContextOptimizer implements Heuristic {
             references.put("gd_" + k, q -> IclBaselines.gradientDescentWeights(q.x(), q.y(), n, steps, eta));
         }
 
+        // how far apart the references themselves are: with more pairs than dimensions, one gradient step already points
+        // close to w, so a model can only be told apart from them as much as they differ from one another
+        Map<String, Double> cosineWithLeastSquares = new LinkedHashMap<>();
+        for (Map.Entry<String, Function<IclRegressionTask.Sequence, double[]>> e : references.entrySet()) {
+            if (e.getKey().equals("least_squares")) continue;
+            double c = 0;
+            for (IclRegressionTask.Sequence q : sequences) {
+                c += cosine(e.getValue().apply(q), references.get("least_squares").apply(q)) / sequences.size();
+            }
+            cosineWithLeastSquares.put(e.getKey(), c);
+        }
         Map<String, Object> perReference = new LinkedHashMap<>();
         String closest = null;
         double[] closestCosines = null;
@@ -137,6 +148,7 @@ public final class InContextOptimizer implements Heuristic {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("closest", closest);
         details.put("references", perReference);
+        details.put("reference_cosine_with_least_squares", cosineWithLeastSquares);
         details.put("prediction_squared_difference_by_context", byContext);
         details.put("model_squared_error_by_context", modelError);
         details.put("finite_difference_step", STEP);
