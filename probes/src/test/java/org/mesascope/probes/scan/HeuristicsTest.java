@@ -141,6 +141,46 @@ class HeuristicsTest {
             Probed neg = new Probed(negative, ScanSuites.lastPositions(negative), null);
             Finding contrast = new ContrastDetector(pos, neg, planted, "planted").run("random", m.model(), 0);
             assertTrue(contrast.perRow()[0] > 0.95, "row 0 AUROC " + contrast.perRow()[0]);
+
+            // the pairs' sides swapped: the signed probe points the wrong way, the two-sided one does not care
+            Finding swapped = new ContrastDetector(neg, pos, planted, "swapped").run("random", m.model(), 0);
+            assertTrue(swapped.perRow()[0] < 0.05, "row 0 AUROC " + swapped.perRow()[0]);
+            for (Probed[] sides : new Probed[][]{{pos, neg}, {neg, pos}}) {
+                Finding two = new ContrastDetector(sides[0], sides[1], planted, ref, "two-sided").run("random", m.model(), 0);
+                assertEquals("contrast-probe-two-sided", two.heuristic());
+                assertEquals(twoSidedAuroc(m, sides[0], sides[1], ref, planted), two.perRow()[0], 1e-12);
+                assertTrue(two.perRow()[0] > 0.95, "row 0 AUROC " + two.perRow()[0]);
+            }
+            Finding twoNull = new ContrastDetector(pos, neg, none, ref, "two-sided").run("random", m.model(), 0);
+            for (double a : twoNull.perRow()) assertEquals(0.5, a, 0.15, "AUROC without a signal");
         }
+    }
+
+    /** Row 0 of the two-sided contrast score, recomputed: the AUROC of |z| by counting pairs (ties count half). */
+    private static double twoSidedAuroc(LoadedModel m, Probed pos, Probed neg, Probed ref, Probed graded) {
+        double[][] p = ResidualRows.collect(m.model(), pos)[0], n = ResidualRows.collect(m.model(), neg)[0];
+        double[][] c = ResidualRows.collect(m.model(), ref)[0], g = ResidualRows.collect(m.model(), graded)[0];
+        int d = p[0].length;
+        double[] direction = new double[d];
+        for (int j = 0; j < d; j++) {
+            double a = 0, b = 0;
+            for (double[] x : p) a += x[j];
+            for (double[] x : n) b += x[j];
+            direction[j] = a / p.length - b / n.length;
+        }
+        double[] cleanProjection = new double[c.length];
+        for (int i = 0; i < c.length; i++) for (int j = 0; j < d; j++) cleanProjection[i] += direction[j] * c[i][j];
+        double mean = java.util.Arrays.stream(cleanProjection).average().orElseThrow(), ss = 0;
+        for (double x : cleanProjection) ss += (x - mean) * (x - mean);
+        double sd = Math.sqrt(ss / (c.length - 1));
+        List<Double> suspectScores = new ArrayList<>(), cleanScores = new ArrayList<>();
+        for (int i = 0; i < g.length; i++) {
+            double proj = 0;
+            for (int j = 0; j < d; j++) proj += direction[j] * g[i][j];
+            (graded.suspect()[i] ? suspectScores : cleanScores).add(Math.abs(proj - mean) / sd);
+        }
+        double wins = 0;
+        for (double a : suspectScores) for (double b : cleanScores) wins += a > b ? 1 : a == b ? 0.5 : 0;
+        return wins / (suspectScores.size() * cleanScores.size());
     }
 }

