@@ -117,6 +117,13 @@ class ScanCommandTest {
         assertEquals(30, contrast.at("/model/details/contrast_pairs").asInt());
         assertEquals(40, contrast.at("/model/details/graded_prompts").asInt());
         assertTrue(contrast.at("/model/score/value").asDouble() > 0.9, contrast.toString());
+        JsonNode twoSided = null;
+        for (JsonNode row : rows) if (row.get("heuristic").asText().equals("contrast-probe-two-sided")) twoSided = row;
+        assertNotNull(twoSided, rows.toString());
+        // 20 clean prompts: every other one is the reference, the other 10 and the 20 suspect ones are graded
+        assertEquals(10, twoSided.at("/model/details/reference_prompts").asInt());
+        assertEquals(30, twoSided.at("/model/details/graded_prompts").asInt());
+        assertTrue(twoSided.at("/model/score/value").asDouble() > 0.9, twoSided.toString());
 
         Path half = Files.writeString(tmp.resolve("half.jsonl"), "{\"tokens\": [5, 6], \"suspect\": true}\n"
                 + "{\"tokens\": [5, 7], \"suspect\": false}\n{\"positive\": [5]}\n");

@@ -153,7 +153,8 @@ public final class ScanSuites {
     /**
      * As above; with groups and contrast pairs (each {@code positive.get(i)} on the side of the behaviour looked for,
      * {@code negative.get(i)} its twin on the other side, as in MacDiarmid et al. 2024), also the contrast probe,
-     * graded on every grouped prompt (it needs no clean reference).
+     * graded on every grouped prompt (it needs no clean reference), and its two-sided variant, measured from the
+     * anomaly detector's clean reference half and graded on the other prompts.
      */
     public static List<Heuristic> dataset(List<int[]> prompts, boolean[] suspect, List<int[]> positive,
                                           List<int[]> negative, int examples, long seed) {
@@ -193,10 +194,14 @@ public final class ScanSuites {
                         new Probed(graded, lastPositions(graded), g)));
             }
             if (!positive.isEmpty() && groups.contains(true) && groups.contains(false)) {
-                out.add(new ContrastDetector(new Probed(positive, lastPositions(positive), null),
-                        new Probed(negative, lastPositions(negative), null),
-                        new Probed(prompts, lastPositions(prompts), suspect.clone()),
-                        positive.size() + " contrast pairs from the dataset"));
+                Probed plus = new Probed(positive, lastPositions(positive), null);
+                Probed minus = new Probed(negative, lastPositions(negative), null);
+                String pairs = positive.size() + " contrast pairs from the dataset";
+                out.add(new ContrastDetector(plus, minus, new Probed(prompts, lastPositions(prompts), suspect.clone()), pairs));
+                if (reference.size() >= 2) {  // two-sided: measured from the anomaly detector's clean reference half
+                    out.add(new ContrastDetector(plus, minus, new Probed(graded, lastPositions(graded), g),
+                            new Probed(reference, lastPositions(reference), null), pairs));
+                }
             }
         }
         return out;
