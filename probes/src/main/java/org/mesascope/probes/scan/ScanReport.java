@@ -144,6 +144,11 @@ public record ScanReport(String model, String control, String suite, long seed, 
         }
         if (v instanceof Double d) return String.format(Locale.ROOT, "%.4g", d);
         if (v instanceof Estimate e) return e.format();
+        if (v instanceof Map<?, ?> m) {  // nested details (e.g. one entry per reference), formatted all the way down
+            StringBuilder sb = new StringBuilder("{");
+            m.forEach((k, x) -> sb.append(sb.length() == 1 ? "" : ", ").append(k).append(": ").append(format(x)));
+            return sb.append('}').toString();
+        }
         return String.valueOf(v);
     }
 }

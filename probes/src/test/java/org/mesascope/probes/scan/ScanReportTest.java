@@ -39,4 +39,18 @@ class ScanReportTest {
         assertTrue(html.contains("data:image/png;base64,"));
         assertTrue(REPORT.summaryText().contains("0.900 [0.800, 0.950]"));
     }
+
+    /** Nested details (one entry per reference, each with an interval) read as numbers, not as Java records. */
+    @Test
+    void nestedDetailsAreFormatted() {
+        Map<String, Object> inner = new java.util.LinkedHashMap<>();
+        inner.put("gradient_cosine", new Estimate(0.8, 0.75, 0.85, 100));
+        inner.put("learning_rate", 0.0587801);
+        Finding f = new Finding("learned-optimizer", "m", new Estimate(0.8, 0.75, 0.85, 100), new double[]{0, 0.8},
+                "cosine per row", Map.of("references", Map.of("gd_1", inner)));
+        String html = new ScanReport("m", null, "icl", 0,
+                List.of(new ScanReport.Row("learned-optimizer", "a cosine", f, null, null))).toHtml();
+        assertTrue(html.contains("references = {gd_1: {gradient_cosine: 0.800 [0.750, 0.850], learning_rate: 0.05878}}"), html);
+        assertFalse(html.contains("Estimate["), html);
+    }
 }
