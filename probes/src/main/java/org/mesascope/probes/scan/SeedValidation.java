@@ -1,5 +1,6 @@
 package org.mesascope.probes.scan;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -61,13 +62,38 @@ public final class SeedValidation {
     /** The scan command's defaults for its tuned lens. */
     public static final int TUNED_LENS_STEPS = 100, TUNED_LENS_SEQUENCES = 2000;
 
-    /** One trained model's held-out measurements and its heuristic scores (a heuristic that was skipped is absent). */
-    public record SeedRun(String model, long seed, Map<String, Double> heldOut, Map<String, Estimate> scores) {
+    /**
+     * One trained model's held-out measurements and its heuristic scores (a heuristic that was skipped is absent);
+     * {@code learned}: whether it learned its task ({@link #learned(Map)}).
+     */
+    public record SeedRun(String model, long seed, Map<String, Double> heldOut, boolean learned,
+                          Map<String, Estimate> scores) {
     }
 
-    /** One heuristic across seeds: organism scores, control scores, and the AUROC separating them. */
-    public record Separation(String heuristic, double[] organism, double[] control, Estimate auroc) {
+    /**
+     * One heuristic across seeds: organism scores, control scores, and the AUROC separating them; the same AUROC over
+     * only the organisms that learned their task ({@code learnedOrganisms} of them; null when none did), since an
+     * organism that never learned to search has no search to find.
+     */
+    public record Separation(String heuristic, double[] organism, double[] control, Estimate auroc,
+                             @JsonProperty("learned_organisms") int learnedOrganisms,
+                             @JsonProperty("auroc_learned") Estimate aurocLearned) {
     }
+
+    /**
+     * Whether a model learned its task, from its card's held-out results: exact-match accuracy of at least
+     * {@value #LEARNED_ACCURACY} (token tasks), or an error at the query below half the variance of y (in-context
+     * regression: half of what answering 0 gets). True when neither measure is there.
+     */
+    static boolean learned(Map<String, Double> heldOut) {
+        if (heldOut.containsKey("accuracy")) return heldOut.get("accuracy") >= LEARNED_ACCURACY;
+        if (heldOut.containsKey("query_error") && heldOut.containsKey("y_variance")) {
+            return heldOut.get("query_error") < 0.5 * heldOut.get("y_variance");
+        }
+        return true;
+    }
+
+    static final double LEARNED_ACCURACY = 0.9;
 
     /** The whole validation. */
     public record Result(String organism, String control, int steps, int examples, long scanSeed, List<SeedRun> runs,
@@ -90,15 +116,19 @@ public final class SeedValidation {
 
         @Override
         public List<Table> tables() {
-            Table.Builder sep = Table.builder("separation", "heuristic", "auroc", "low", "high", "organism_scores",
-                    "control_scores");
+            Table.Builder sep = Table.builder("separation", "heuristic", "auroc", "low", "high", "learned_organisms",
+                    "auroc_learned", "low_learned", "high_learned", "organism_scores", "control_scores");
             for (Separation s : separations) {
-                sep.row(s.heuristic, s.auroc.value(), s.auroc.low(), s.auroc.high(), join(s.organism), join(s.control));
+                Estimate l = s.aurocLearned;
+                sep.row(s.heuristic, s.auroc.value(), s.auroc.low(), s.auroc.high(), s.learnedOrganisms,
+                        l == null ? null : l.value(), l == null ? null : l.low(), l == null ? null : l.high(),
+                        join(s.organism), join(s.control));
             }
-            Table.Builder seeds = Table.builder("seeds", "model", "seed", "held_out", "heuristic", "score", "low", "high");
+            Table.Builder seeds = Table.builder("seeds", "model", "seed", "learned", "held_out", "heuristic", "score",
+                    "low", "high");
             for (SeedRun r : runs) {
                 for (Map.Entry<String, Estimate> e : r.scores.entrySet()) {
-                    seeds.row(r.model, r.seed, r.heldOut.toString(), e.getKey(), e.getValue().value(),
+                    seeds.row(r.model, r.seed, r.learned, r.heldOut.toString(), e.getKey(), e.getValue().value(),
                             e.getValue().low(), e.getValue().high());
                 }
             }
@@ -128,18 +158,24 @@ public final class SeedValidation {
             md.append(String.format(Locale.ROOT, "### %s vs %s: %d seeds each, %d training steps%n%n", organism,
                     control, runs.size() / 2, steps));
             md.append("Command: `").append(command).append("` (").append(machine).append(").\n\n");
-            md.append("| heuristic | AUROC organism vs control [95% CI] | organism scores | control scores |\n");
-            md.append("| --- | --- | --- | --- |\n");
+            md.append("| heuristic | AUROC organism vs control [95% CI] | AUROC, organisms that learned the task only |"
+                    + " organism scores | control scores |\n");
+            md.append("| --- | --- | --- | --- | --- |\n");
             for (Separation s : separations) {
                 md.append("| ").append(s.heuristic).append(" | ").append(s.auroc.format()).append(" | ")
+                        .append(s.aurocLearned == null ? "none learned" : s.aurocLearned.format() + " (" + s.learnedOrganisms
+                                + " of " + s.organism.length + ")").append(" | ")
                         .append(join(s.organism)).append(" | ").append(join(s.control)).append(" |\n");
             }
-            md.append("\nHeld-out task results of each trained model:\n\n| model | seed | held out |\n| --- | --- | --- |\n");
+            md.append("\nHeld-out task results of each trained model (learned: exact match ≥ " + LEARNED_ACCURACY
+                    + ", or query error below half of y's variance):\n\n| model | seed | learned | held out |\n"
+                    + "| --- | --- | --- | --- |\n");
             for (SeedRun r : runs) {
                 StringBuilder h = new StringBuilder();
                 r.heldOut.forEach((k, v) -> h.append(h.isEmpty() ? "" : ", ").append(k).append(' ')
                         .append(String.format(Locale.ROOT, "%.3f", v)));
-                md.append("| ").append(r.model).append(" | ").append(r.seed).append(" | ").append(h).append(" |\n");
+                md.append("| ").append(r.model).append(" | ").append(r.seed).append(" | ").append(r.learned ? "yes" : "**no**")
+                        .append(" | ").append(h).append(" |\n");
             }
             return md.toString();
         }
@@ -160,7 +196,6 @@ public final class SeedValidation {
         if (seeds.length < 2) throw new IllegalArgumentException("at least 2 seeds are needed for an AUROC");
         String control = organism + "-control";
         List<SeedRun> runs = new ArrayList<>();
-        Map<String, List<Double>> org = new LinkedHashMap<>(), ctl = new LinkedHashMap<>();
         for (long seed : seeds) {
             for (String name : List.of(organism, control)) {
                 Organism o = Organisms.named(name);
@@ -187,23 +222,40 @@ public final class SeedValidation {
                         try {
                             Estimate e = h.run(name, m.model(), scanSeed).score();
                             scores.put(h.name(), e);
-                            (name.equals(organism) ? org : ctl).computeIfAbsent(h.name(), k -> new ArrayList<>())
-                                    .add(e.value());
                         } catch (Heuristic.NotApplicable skipped) {
                             progress.accept(h.name() + " skipped: " + skipped.getMessage());
                         }
                     }
                 }
-                runs.add(new SeedRun(name, seed, card.heldOut(), scores));
+                runs.add(new SeedRun(name, seed, card.heldOut(), learned(card.heldOut()), scores));
             }
         }
-        List<Separation> separations = new ArrayList<>();
-        for (String h : org.keySet()) {
-            if (!ctl.containsKey(h)) continue;
-            double[] a = org.get(h).stream().mapToDouble(Double::doubleValue).toArray();
-            double[] b = ctl.get(h).stream().mapToDouble(Double::doubleValue).toArray();
-            separations.add(new Separation(h, a, b, Bootstrap.auroc(a, b, scanSeed)));
-        }
+        List<Separation> separations = separations(organism, control, runs, scanSeed);
         return new Result(organism, control, steps, examples, scanSeed, runs, separations);
+    }
+
+    /**
+     * Per heuristic (in the order the organism's runs report them): organism scores and control scores across seeds,
+     * the AUROC separating them, and the same over the organisms that learned their task.
+     */
+    static List<Separation> separations(String organism, String control, List<SeedRun> runs, long seed) {
+        List<String> heuristics = new ArrayList<>();
+        for (SeedRun r : runs) {
+            if (r.model.equals(organism)) for (String h : r.scores.keySet()) if (!heuristics.contains(h)) heuristics.add(h);
+        }
+        List<Separation> out = new ArrayList<>();
+        for (String h : heuristics) {
+            double[] a = scores(runs, organism, h, false), b = scores(runs, control, h, false);
+            if (b.length == 0) continue;
+            double[] learned = scores(runs, organism, h, true);
+            out.add(new Separation(h, a, b, Bootstrap.auroc(a, b, seed), learned.length,
+                    learned.length == 0 ? null : Bootstrap.auroc(learned, b, seed)));
+        }
+        return out;
+    }
+
+    private static double[] scores(List<SeedRun> runs, String model, String heuristic, boolean learnedOnly) {
+        return runs.stream().filter(r -> r.model.equals(model) && (!learnedOnly || r.learned) && r.scores.containsKey(heuristic))
+                .mapToDouble(r -> r.scores.get(heuristic).value()).toArray();
     }
 }
