@@ -15,7 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 
 /**
  * Learned optimizer in context (von Oswald et al. 2023, "Transformers learn in-context by gradient descent"): does a
@@ -76,25 +76,26 @@ public final class InContextOptimizer implements Heuristic {
         Sensitivities s = sensitivities(model, sequences);
         int rows = s.prediction.length, last = rows - 1, n = task.pairs(), dim = task.dim();
 
-        // references: least squares, then k steps of gradient descent for k = 1 .. min(L, MAX_GD_STEPS)
-        Map<String, Function<IclRegressionTask.Sequence, double[]>> references = new LinkedHashMap<>();
+        // references, each as (sequence, pairs used) -> fitted weights: least squares, then k steps of gradient
+        // descent for k = 1 .. min(L, MAX_GD_STEPS)
+        Map<String, BiFunction<IclRegressionTask.Sequence, Integer, double[]>> references = new LinkedHashMap<>();
         Map<String, Double> learningRates = new LinkedHashMap<>();
-        references.put("least_squares", q -> IclBaselines.leastSquaresWeights(q.x(), q.y(), n));
+        references.put("least_squares", (q, count) -> IclBaselines.leastSquaresWeights(q.x(), q.y(), count));
         for (int k = 1; k <= Math.min(rows - 1, MAX_GD_STEPS); k++) {
             int steps = k;
             double eta = IclEvaluation.bestLearningRate(tuning, k);
             learningRates.put("gd_" + k, eta);
-            references.put("gd_" + k, q -> IclBaselines.gradientDescentWeights(q.x(), q.y(), n, steps, eta));
+            references.put("gd_" + k, (q, count) -> IclBaselines.gradientDescentWeights(q.x(), q.y(), count, steps, eta));
         }
 
         // how far apart the references themselves are: with more pairs than dimensions, one gradient step already points
         // close to w, so a model can only be told apart from them as much as they differ from one another
         Map<String, Double> cosineWithLeastSquares = new LinkedHashMap<>();
-        for (Map.Entry<String, Function<IclRegressionTask.Sequence, double[]>> e : references.entrySet()) {
+        for (Map.Entry<String, BiFunction<IclRegressionTask.Sequence, Integer, double[]>> e : references.entrySet()) {
             if (e.getKey().equals("least_squares")) continue;
             double c = 0;
             for (IclRegressionTask.Sequence q : sequences) {
-                c += cosine(e.getValue().apply(q), references.get("least_squares").apply(q)) / sequences.size();
+                c += cosine(e.getValue().apply(q, n), references.get("least_squares").apply(q, n)) / sequences.size();
             }
             cosineWithLeastSquares.put(e.getKey(), c);
         }
@@ -103,13 +104,13 @@ public final class InContextOptimizer implements Heuristic {
         double[] closestCosines = null;
         double closestMean = Double.NEGATIVE_INFINITY;
         double[][] closestWeights = null;
-        for (Map.Entry<String, Function<IclRegressionTask.Sequence, double[]>> e : references.entrySet()) {
+        for (Map.Entry<String, BiFunction<IclRegressionTask.Sequence, Integer, double[]>> e : references.entrySet()) {
             double[][] w = new double[sequences.size()][];
             double[] cosines = new double[sequences.size()];
             double squaredDifference = 0, squaredReference = 0;
             for (int i = 0; i < sequences.size(); i++) {
                 IclRegressionTask.Sequence q = sequences.get(i);
-                w[i] = e.getValue().apply(q);
+                w[i] = e.getValue().apply(q, n);
                 cosines[i] = cosine(s.gradient[last][i], w[i]);
                 double reference = dot(w[i], q.x()[n], dim);
                 squaredDifference += sq(s.prediction[last][i] - reference) / sequences.size();
@@ -135,12 +136,12 @@ public final class InContextOptimizer implements Heuristic {
             for (int i = 0; i < sequences.size(); i++) perRow[r] += cosine(s.gradient[r][i], closestWeights[i]) / sequences.size();
         }
         // prediction agreement with the closest reference's algorithm at every context size, and the model's own error
-        Function<IclRegressionTask.Sequence, double[]> closestAlgorithm = references.get(closest);
+        BiFunction<IclRegressionTask.Sequence, Integer, double[]> closestAlgorithm = references.get(closest);
         double[] byContext = new double[n + 1], modelError = new double[n + 1];
         for (int i = 0; i < sequences.size(); i++) {
             IclRegressionTask.Sequence q = sequences.get(i);
             for (int c = 0; c <= n; c++) {
-                double reference = dot(weightsAt(closest, closestAlgorithm, learningRates, q, c), q.x()[c], dim);
+                double reference = dot(closestAlgorithm.apply(q, c), q.x()[c], dim);
                 byContext[c] += sq(s.predictionsByContext[i][c] - reference) / sequences.size();
                 modelError[c] += sq(s.predictionsByContext[i][c] - q.y()[c]) / sequences.size();
             }
@@ -156,15 +157,6 @@ public final class InContextOptimizer implements Heuristic {
         details.put("tuning_examples", tuning.size());
         return new Finding(name(), modelName, Bootstrap.mean(closestCosines, seed), perRow,
                 "mean cosine of the lens prediction's ∂ŷ/∂x_q with " + closest + "'s weights", details);
-    }
-
-    /** The closest reference refitted on the first {@code count} pairs (its weights at the query use all n). */
-    private static double[] weightsAt(String name, Function<IclRegressionTask.Sequence, double[]> atQuery,
-                                      Map<String, Double> learningRates, IclRegressionTask.Sequence q, int count) {
-        if (count == q.pairs()) return atQuery.apply(q);
-        if (name.equals("least_squares")) return IclBaselines.leastSquaresWeights(q.x(), q.y(), count);
-        int steps = Integer.parseInt(name.substring("gd_".length()));
-        return IclBaselines.gradientDescentWeights(q.x(), q.y(), count, steps, learningRates.get(name));
     }
 
     private void checkApplies(LanguageModel model) {
