@@ -67,7 +67,8 @@ class OrganismsCommandTest {
         Path out = tmp.resolve("t.safetensors");
         Cli.Result r = Cli.run("trace", "--model", "icl-regression", "--tokens", "0,0,0", "--out", out.toString(), "--device", "cpu");
         assertEquals(1, r.exit(), r.err());
-        assertEquals(List.of("mesascope: this model reads vectors of 6 values per position, not token ids"), r.errLines());
+        assertEquals(List.of("mesascope: icl-regression reads vectors, not tokens (docs/formats.md): use `trace --vectors"
+                + " FILE`, or `scan` (its icl suite)"), r.errLines());
         assertFalse(Files.exists(out));
     }
 }
