@@ -83,10 +83,7 @@ public final class Attention {
                 int zo = (b * width + t) * heads * headDim + h * headDim;
                 // a pattern from a hook may weigh any position this sequence has, not only the causal ones
                 int last = pat == null ? pos : batch.start(b) + width - 1;
-                for (int j = 0; j <= last; j++) {
-                    float pj = probs[po + j];
-                    if (pj != 0f) axpy(pj, values, store.offset(b, h / group, j), z, zo, headDim);
-                }
+                weightedSum(probs, po, last, values, store.offset(b, h / group, 0), z, zo, headDim);
             }
         });
         return z;
@@ -106,6 +103,11 @@ public final class Attention {
         for (int i = 0; i < nv; i += S.length()) {
             acc = FloatVector.fromArray(S, a, ao + i).fma(FloatVector.fromArray(S, b, bo + i), acc);
         }
+        return finishDot(acc, a, ao, b, bo, nv, n, lanes);
+    }
+
+    /** The end of {@link #dot}: acc's lanes left to right, then the tail [nv, n) by scalar FMA. */
+    private static float finishDot(FloatVector acc, float[] a, int ao, float[] b, int bo, int nv, int n, float[] lanes) {
         acc.intoArray(lanes, 0);
         float sum = 0;
         for (float lane : lanes) sum += lane;
@@ -113,14 +115,70 @@ public final class Attention {
         return sum;
     }
 
-    /** y[yo..yo+n) += alpha · x[xo..xo+n). */
-    static void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+    /**
+     * {@link #dot} of a against four consecutive rows of b (b + bo, b + bo + n, ...), into out[o..o+4). Each is
+     * computed exactly as dot computes it; doing four at once only gives the core four independent FMA chains
+     * instead of one that waits on the FMA latency.
+     */
+    static void dot4(float[] a, int ao, float[] b, int bo, int n, float[] lanes, float[] out, int o) {
         int nv = n - n % S.length();
-        FloatVector a = FloatVector.broadcast(S, alpha);
+        int b1 = bo + n, b2 = b1 + n, b3 = b2 + n;
+        FloatVector c0 = FloatVector.zero(S), c1 = FloatVector.zero(S), c2 = FloatVector.zero(S), c3 = FloatVector.zero(S);
         for (int i = 0; i < nv; i += S.length()) {
-            a.fma(FloatVector.fromArray(S, x, xo + i), FloatVector.fromArray(S, y, yo + i)).intoArray(y, yo + i);
+            FloatVector x = FloatVector.fromArray(S, a, ao + i);
+            c0 = x.fma(FloatVector.fromArray(S, b, bo + i), c0);
+            c1 = x.fma(FloatVector.fromArray(S, b, b1 + i), c1);
+            c2 = x.fma(FloatVector.fromArray(S, b, b2 + i), c2);
+            c3 = x.fma(FloatVector.fromArray(S, b, b3 + i), c3);
         }
-        for (int i = nv; i < n; i++) y[yo + i] = Math.fma(alpha, x[xo + i], y[yo + i]);
+        out[o] = finishDot(c0, a, ao, b, bo, nv, n, lanes);
+        out[o + 1] = finishDot(c1, a, ao, b, b1, nv, n, lanes);
+        out[o + 2] = finishDot(c2, a, ao, b, b2, nv, n, lanes);
+        out[o + 3] = finishDot(c3, a, ao, b, b3, nv, n, lanes);
+    }
+
+    /**
+     * z[zo..zo+n) += Σ_j p[po+j] · values[v0 + j·n ..], j = 0..last in order, skipping zero weights: per element
+     * z = fma(p_j, v_j, z) for each j in turn (the same as one axpy per j), with a block of z held in registers
+     * across all j rather than loaded and stored again for each.
+     */
+    static void weightedSum(float[] p, int po, int last, float[] values, int v0, float[] z, int zo, int n) {
+        int len = S.length(), nv = n - n % len;
+        int c = 0;
+        for (; c + 4 * len <= nv; c += 4 * len) {
+            FloatVector z0 = FloatVector.fromArray(S, z, zo + c), z1 = FloatVector.fromArray(S, z, zo + c + len);
+            FloatVector z2 = FloatVector.fromArray(S, z, zo + c + 2 * len), z3 = FloatVector.fromArray(S, z, zo + c + 3 * len);
+            for (int j = 0; j <= last; j++) {
+                float pj = p[po + j];
+                if (pj == 0f) continue;
+                FloatVector a = FloatVector.broadcast(S, pj);
+                int vo = v0 + j * n + c;
+                z0 = a.fma(FloatVector.fromArray(S, values, vo), z0);
+                z1 = a.fma(FloatVector.fromArray(S, values, vo + len), z1);
+                z2 = a.fma(FloatVector.fromArray(S, values, vo + 2 * len), z2);
+                z3 = a.fma(FloatVector.fromArray(S, values, vo + 3 * len), z3);
+            }
+            z0.intoArray(z, zo + c);
+            z1.intoArray(z, zo + c + len);
+            z2.intoArray(z, zo + c + 2 * len);
+            z3.intoArray(z, zo + c + 3 * len);
+        }
+        for (; c < nv; c += len) {
+            FloatVector z0 = FloatVector.fromArray(S, z, zo + c);
+            for (int j = 0; j <= last; j++) {
+                float pj = p[po + j];
+                if (pj != 0f) z0 = FloatVector.broadcast(S, pj).fma(FloatVector.fromArray(S, values, v0 + j * n + c), z0);
+            }
+            z0.intoArray(z, zo + c);
+        }
+        for (int i = nv; i < n; i++) {
+            float acc = z[zo + i];
+            for (int j = 0; j <= last; j++) {
+                float pj = p[po + j];
+                if (pj != 0f) acc = Math.fma(pj, values[v0 + j * n + i], acc);
+            }
+            z[zo + i] = acc;
+        }
     }
 
     /** Softmax of scaled scores of one query against keys 0..pos (window permitting) into out[o..o+pos]; zeros elsewhere. */
@@ -133,17 +191,21 @@ public final class Attention {
             s = new double[Math.max(pos + 1, 2 * s.length)];
             SCORES.set(s);
         }
-        float[] lanes = new float[S.length()];
-        for (int j = first; j <= pos; j++) {
-            s[j] = dot(q, qo, keys, store.offset(b, kvHead, j), headDim, lanes) * scale;
-            max = Math.max(max, s[j]);
+        float[] lanes = new float[S.length()], four = new float[4];
+        int j = first;
+        // keys j.. are consecutive rows of the store: four dots at a time, each as dot() computes it alone
+        for (; j + 3 <= pos; j += 4) {
+            dot4(q, qo, keys, store.offset(b, kvHead, j), headDim, lanes, four, 0);
+            for (int u = 0; u < 4; u++) s[j + u] = four[u] * scale;
         }
+        for (; j <= pos; j++) s[j] = dot(q, qo, keys, store.offset(b, kvHead, j), headDim, lanes) * scale;
+        for (j = first; j <= pos; j++) max = Math.max(max, s[j]);
         double sum = 0;
-        for (int j = first; j <= pos; j++) {
+        for (j = first; j <= pos; j++) {
             s[j] = Math.exp(s[j] - max);
             sum += s[j];
         }
         java.util.Arrays.fill(out, o, o + first, 0f);
-        for (int j = first; j <= pos; j++) out[o + j] = (float) (s[j] / sum);
+        for (j = first; j <= pos; j++) out[o + j] = (float) (s[j] / sum);
     }
 }

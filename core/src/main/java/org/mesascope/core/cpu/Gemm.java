@@ -11,15 +11,24 @@ import java.nio.ByteOrder;
 /**
  * y[M,N] = x[M,K] · W (+ bias), W read from the memory-mapped checkpoint.
  *
- * <p>W is either {@link Layout#OUT_IN} ([N, K], torch.nn.Linear) or {@link Layout#IN_OUT} ([K, N], GPT-2's Conv1D).
+ * <p>Two paths compute it, chosen once per JVM by the system property {@code mesascope.gemm}: {@code java} (the
+ * Vector API kernel below), {@code openblas} (OpenBLAS's cblas_sgemm, see {@link Blas}), or {@code auto}: OpenBLAS
+ * where its library loads, else Java. {@link #backend()} says which one runs. The default is {@link #DEFAULT_MODE}.
+ *
+ * <p>The Java path: W is either {@link Layout#OUT_IN} ([N, K], torch.nn.Linear) or {@link Layout#IN_OUT} ([K, N], GPT-2's Conv1D).
  * Each task owns a panel of {@link #PANEL} output columns: it packs that slice of W into a per-thread buffer as
  * strips of NR = 2 vectors of columns, k-major (converting F16/BF16 to float32 and transposing [N, K] on the way),
  * then runs a 6×NR register-blocked micro-kernel over all rows of x: twelve vector accumulators, one broadcast of x
  * and two loads of W per step of k, FMA throughout. Packing costs O(K·PANEL) per panel against O(M·K·PANEL) of
  * arithmetic, and makes the kernel's loads contiguous whatever the checkpoint's layout and dtype.
+ * Every output is accumulated over k in the same order whichever block its row falls in, so a row's result
+ * does not depend on the other rows of the batch (a batch of prompts gives bit-identical projections to single runs).
  *
- * <p>Every output is accumulated over k in the same order whichever block its row falls in, so a row's result does
- * not depend on the other rows of the batch (a batch of prompts gives bit-identical projections to single runs).
+ * <p>The OpenBLAS path does not keep that last property: OpenBLAS picks its micro-kernels and splits rows between
+ * threads by the number of rows, so a row's last bits depend on where it sits in the call (measured: relative
+ * differences of order 1e-7). Results stay well inside the engine's 1e-5 contract either way, but batched, patched
+ * and KV-cached passes then match single full passes to ~1e-6 rather than bit for bit, which is why the default is
+ * the Java path.
  */
 public final class Gemm {
     public enum Layout {OUT_IN, IN_OUT}
@@ -32,11 +41,63 @@ public final class Gemm {
     private static final int MR = 6;
     /** Columns per task: a packed panel of K × PANEL floats stays in L2 (K = 3072: 768 KiB at PANEL 64, half that at 32). */
     private static final int PANEL = 4 * NR;
+    /** F16/BF16 weights on the OpenBLAS path are converted a panel of about this many floats at a time (4 MiB). */
+    private static final int CONVERTED_PANEL = 1 << 20;
 
     private static final ThreadLocal<float[]> PACKED = ThreadLocal.withInitial(() -> new float[0]);
     private static final ThreadLocal<float[]> STAGING = ThreadLocal.withInitial(() -> new float[0]);
+    private static final ThreadLocal<short[]> HALVES = ThreadLocal.withInitial(() -> new short[0]);
+    /** The OpenBLAS path's converted F16/BF16 panel, per calling thread (its own: pool tasks fill it meanwhile). */
+    private static final ThreadLocal<float[]> CONVERTED = ThreadLocal.withInitial(() -> new float[0]);
+
+    /** Whether matmul goes to OpenBLAS; decided once, from mesascope.gemm. */
+    private static final boolean OPENBLAS;
+    /** Set when mesascope.gemm=openblas was asked for and OpenBLAS did not load: matmul then fails with this. */
+    private static final String REFUSED;
+
+    /**
+     * mesascope.gemm when unset. "java" keeps every row's result independent of the rest of its batch, bit for bit
+     * (patching, batching and the KV cache reproduce single runs exactly); "auto" would trade that for OpenBLAS's speed.
+     */
+    static final String DEFAULT_MODE = "java";
+
+    static {
+        String mode = System.getProperty("mesascope.gemm", DEFAULT_MODE).trim().toLowerCase(java.util.Locale.ROOT);
+        boolean blas = false;
+        String refused = null;
+        switch (mode) {
+            case "java" -> {
+                // Blas is not even touched: no native library is extracted or loaded
+            }
+            case "openblas" -> {
+                blas = Blas.available();
+                if (!blas) refused = "mesascope.gemm=openblas, but OpenBLAS did not load: " + Blas.failure();
+            }
+            case "auto", "" -> blas = Blas.available();
+            default -> refused = "mesascope.gemm=" + mode + ": expected java, openblas or auto";
+        }
+        OPENBLAS = blas;
+        REFUSED = refused;
+    }
 
     private Gemm() {
+    }
+
+    /** One word for the GEMM path in use, for benchmark tables and logs: "openblas-0.3.31" or "java-vector". */
+    public static String backend() {
+        if (REFUSED != null) throw new IllegalStateException(REFUSED);
+        return OPENBLAS ? "openblas-" + Blas.version() : "java-vector";
+    }
+
+    /** More about the path in use: for OpenBLAS its build configuration and the core it picked, and the thread count. */
+    public static String backendDetail() {
+        return backend() + (OPENBLAS ? " (" + Blas.config() + ")" : " (" + S.length() + " float lanes)")
+                + ", " + Parallel.threads() + " threads";
+    }
+
+    /** Whether OpenBLAS loaded in this JVM (whichever path mesascope.gemm chose); for tests and benchmarks. */
+    public static boolean openBlasAvailable() {
+        return Blas.available();
     }
 
     /**
@@ -46,6 +107,13 @@ public final class Gemm {
      * @param y    row-major [m, n], overwritten
      */
     public static void matmul(float[] x, int m, int k, WeightTensor w, Layout layout, float[] bias, float[] y, int n) {
+        if (REFUSED != null) throw new IllegalStateException(REFUSED);
+        if (OPENBLAS) matmulBlas(x, m, k, w, layout, bias, y, n);
+        else matmulJava(x, m, k, w, layout, bias, y, n);
+    }
+
+    /** The pure-Java Vector API path, whatever mesascope.gemm says. */
+    static void matmulJava(float[] x, int m, int k, WeightTensor w, Layout layout, float[] bias, float[] y, int n) {
         int panels = (n + PANEL - 1) / PANEL;
         Parallel.forEach(panels, p -> {
             int n0 = p * PANEL;
@@ -58,7 +126,7 @@ public final class Gemm {
                 int col = n0 + s * NR, cols = Math.min(NR, width - s * NR), off = s * NR * k;
                 int i = 0;
                 for (; i + MR <= m; i += MR) kernel6(x, i, k, packed, off, y, n, col, cols);
-                for (; i < m; i++) kernel1(x, i, k, packed, off, y, n, col, cols);
+                remainder(x, i, m, k, packed, off, y, n, col, cols);
             }
             if (bias != null) {
                 for (int i = 0; i < m; i++) {
@@ -67,6 +135,102 @@ public final class Gemm {
             }
         });
     }
+
+    /**
+     * Rows i..m (fewer than 6) against one strip: as many independent FMA chains as possible (one row alone has only
+     * two, and waits on the FMA latency); each output is still one chain over k in order, as in kernel6.
+     */
+    private static void remainder(float[] x, int i, int m, int k, float[] packed, int off, float[] y, int n, int col, int cols) {
+        if (i + 3 <= m) {
+            kernel3(x, i, k, packed, off, y, n, col, cols);
+            i += 3;
+        }
+        if (i + 2 <= m) {
+            kernel2(x, i, k, packed, off, y, n, col, cols);
+            i += 2;
+        }
+        for (; i < m; i++) kernel1(x, i, k, packed, off, y, n, col, cols);
+    }
+
+    /**
+     * The OpenBLAS path (OpenBLAS must have loaded). Called from the caller's thread, never from inside a
+     * {@link Parallel} task: OpenBLAS runs its own {@link Parallel#threads()} threads while the Java pool is idle, and
+     * the Java pool only works (converting panels, adding the bias) while OpenBLAS is not running.
+     */
+    static void matmulBlas(float[] x, int m, int k, WeightTensor w, Layout layout, float[] bias, float[] y, int n) {
+        matmulBlas(x, m, k, w, layout, bias, y, n, CONVERTED_PANEL);
+    }
+
+    /** As above, F16/BF16 weights converted about panelFloats floats at a time (tests make it small). */
+    static void matmulBlas(float[] x, int m, int k, WeightTensor w, Layout layout, float[] bias, float[] y, int n,
+                           int panelFloats) {
+        if (x.length < (long) m * k || y.length < (long) m * n) throw new IllegalArgumentException("x or y too short");
+        if (m == 0 || n == 0) return;
+        MemorySegment xs = MemorySegment.ofArray(x), ys = MemorySegment.ofArray(y);
+        if (k == 0) {
+            java.util.Arrays.fill(y, 0, m * n, 0f);
+        } else if (w.dtype() == DType.F32) {
+            // straight from the mapped file: [N, K] is B transposed, [K, N] is B as it is
+            if (layout == Layout.OUT_IN) Blas.sgemm(Blas.TRANS, m, n, k, xs, k, w.segment(), k, 0f, ys, n);
+            else Blas.sgemm(Blas.NO_TRANS, m, n, k, xs, k, w.segment(), n, 0f, ys, n);
+        } else {
+            // F16/BF16: convert a panel of output columns to float32, multiply, next panel; never the whole weight
+            int nb = Math.max(16, Math.min(n, panelFloats / k / 16 * 16));
+            float[] panel = buffer(CONVERTED, nb * k);
+            MemorySegment ps = MemorySegment.ofArray(panel);
+            for (int n0 = 0; n0 < n; n0 += nb) {
+                int width = Math.min(nb, n - n0), c0 = n0;
+                MemorySegment out = ys.asSlice((long) n0 * Float.BYTES);
+                if (layout == Layout.OUT_IN) {
+                    // rows n0.. of [N, K]: contiguous, converted as they lie ([width, K], B transposed)
+                    Parallel.forEach((width + 15) / 16, t -> {
+                        int r1 = Math.min(width, (t + 1) * 16);
+                        for (int r = t * 16; r < r1; r++) toFloat(w, (long) (c0 + r) * k, panel, r * k, k);
+                    });
+                    Blas.sgemm(Blas.TRANS, m, width, k, xs, k, ps, k, 0f, out, n);
+                } else {
+                    // columns n0.. of [K, N]: one contiguous run per k ([K, width], B as it is)
+                    Parallel.forEach((k + 15) / 16, t -> {
+                        int r1 = Math.min(k, (t + 1) * 16);
+                        for (int r = t * 16; r < r1; r++) toFloat(w, (long) r * n + c0, panel, r * width, width);
+                    });
+                    Blas.sgemm(Blas.NO_TRANS, m, width, k, xs, k, ps, width, 0f, out, n);
+                }
+            }
+        }
+        if (bias != null) {
+            // after the product, as the Java path adds it: y = x·W + b
+            Parallel.forEach((m + 15) / 16, t -> {
+                int r1 = Math.min(m, (t + 1) * 16);
+                for (int i = t * 16; i < r1; i++) {
+                    int o = i * n;
+                    for (int j = 0; j < n; j++) y[o + j] += bias[j];
+                }
+            });
+        }
+    }
+
+    /** Elements [from, from+len) of w into dst[pos..] as float32; F16/BF16 through one bulk copy of the raw halves. */
+    private static void toFloat(WeightTensor w, long from, float[] dst, int pos, int len) {
+        if (w.dtype() == DType.F32) {
+            MemorySegment.copy(w.segment(), WeightTensor.F32_LE, from * 4, dst, pos, len);
+            return;
+        }
+        short[] h = HALVES.get();
+        if (h.length < len) {
+            h = new short[len];
+            HALVES.set(h);
+        }
+        MemorySegment.copy(w.segment(), I16_LE, from * 2, h, 0, len);
+        if (w.dtype() == DType.BF16) {
+            for (int i = 0; i < len; i++) dst[pos + i] = Float.intBitsToFloat((h[i] & 0xffff) << 16);
+        } else {
+            for (int i = 0; i < len; i++) dst[pos + i] = Float.float16ToFloat(h[i]);
+        }
+    }
+
+    private static final java.lang.foreign.ValueLayout.OfShort I16_LE =
+            java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private static float[] buffer(ThreadLocal<float[]> local, int size) {
         float[] b = local.get();
@@ -77,12 +241,27 @@ public final class Gemm {
         return b;
     }
 
-    /** [N, K] layout: rows n0.. of W, read NR at a time (contiguous), transposed into k-major strips. */
+    /**
+     * [N, K] layout: rows n0.. of W, read NR at a time (contiguous; F16/BF16 converted by {@link #toFloat}), transposed
+     * into k-major strips. The transpose gathers each vector of a strip row (one k, L consecutive rows of W) with one
+     * indexed load: several times faster than moving floats one by one, and the packed panel is the same either way.
+     */
     private static void packRows(WeightTensor w, int k, int n0, int width, float[] packed) {
         float[] rows = buffer(STAGING, NR * k);
+        int[] index = new int[L];
+        for (int j = 0; j < L; j++) index[j] = j * k;
         for (int s = 0; s * NR < width; s++) {
             int cols = Math.min(NR, width - s * NR), base = s * NR * k;
-            w.read((long) (n0 + s * NR) * k, rows, 0, cols * k);
+            toFloat(w, (long) (n0 + s * NR) * k, rows, 0, cols * k);
+            if (cols == NR) {
+                int second = L * k;
+                for (int kk = 0; kk < k; kk++) {
+                    int o = base + kk * NR;
+                    FloatVector.fromArray(S, rows, kk, index, 0).intoArray(packed, o);
+                    FloatVector.fromArray(S, rows, second + kk, index, 0).intoArray(packed, o + L);
+                }
+                continue;
+            }
             for (int kk = 0; kk < k; kk++) {
                 int o = base + kk * NR;
                 for (int j = 0; j < cols; j++) packed[o + j] = rows[j * k + kk];
@@ -93,12 +272,12 @@ public final class Gemm {
 
     /** [K, N] layout: for each k, columns n0..n0+width of W are contiguous; split them into the strips. */
     private static void packColumns(WeightTensor w, int k, int n, int n0, int width, float[] packed) {
-        if (w.dtype() == DType.F32 && width == PANEL) {
+        if (w.dtype() == DType.F32 && width % NR == 0) {
             // the common case, straight from the mapped file with vector loads
             MemorySegment seg = w.segment();
             for (int kk = 0; kk < k; kk++) {
                 long at = ((long) kk * n + n0) * 4;
-                for (int s = 0; s < PANEL / NR; s++) {
+                for (int s = 0; s < width / NR; s++) {
                     int o = s * NR * k + kk * NR;
                     FloatVector.fromMemorySegment(S, seg, at + s * NR * 4L, ByteOrder.LITTLE_ENDIAN).intoArray(packed, o);
                     FloatVector.fromMemorySegment(S, seg, at + (s * NR + L) * 4L, ByteOrder.LITTLE_ENDIAN).intoArray(packed, o + L);
@@ -109,7 +288,7 @@ public final class Gemm {
         float[] row = buffer(STAGING, width);
         int strips = (width + NR - 1) / NR;
         for (int kk = 0; kk < k; kk++) {
-            w.read((long) kk * n + n0, row, 0, width);
+            toFloat(w, (long) kk * n + n0, row, 0, width);
             for (int s = 0; s < strips; s++) {
                 int cols = Math.min(NR, width - s * NR), o = s * NR * k + kk * NR;
                 System.arraycopy(row, s * NR, packed, o, cols);
@@ -151,6 +330,45 @@ public final class Gemm {
         store(c30, c31, y, (i + 3) * n + col, cols);
         store(c40, c41, y, (i + 4) * n + col, cols);
         store(c50, c51, y, (i + 5) * n + col, cols);
+    }
+
+    private static void kernel3(float[] x, int i, int k, float[] p, int off, float[] y, int n, int col, int cols) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        FloatVector c20 = FloatVector.zero(S), c21 = FloatVector.zero(S);
+        int x0 = i * k, x1 = x0 + k, x2 = x1 + k;
+        for (int kk = 0; kk < k; kk++) {
+            int b = off + kk * NR;
+            FloatVector b0 = FloatVector.fromArray(S, p, b), b1 = FloatVector.fromArray(S, p, b + L);
+            FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, x[x1 + kk]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+            a = FloatVector.broadcast(S, x[x2 + kk]);
+            c20 = a.fma(b0, c20);
+            c21 = a.fma(b1, c21);
+        }
+        store(c00, c01, y, i * n + col, cols);
+        store(c10, c11, y, (i + 1) * n + col, cols);
+        store(c20, c21, y, (i + 2) * n + col, cols);
+    }
+
+    private static void kernel2(float[] x, int i, int k, float[] p, int off, float[] y, int n, int col, int cols) {
+        FloatVector c00 = FloatVector.zero(S), c01 = FloatVector.zero(S), c10 = FloatVector.zero(S), c11 = FloatVector.zero(S);
+        int x0 = i * k, x1 = x0 + k;
+        for (int kk = 0; kk < k; kk++) {
+            int b = off + kk * NR;
+            FloatVector b0 = FloatVector.fromArray(S, p, b), b1 = FloatVector.fromArray(S, p, b + L);
+            FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
+            c00 = a.fma(b0, c00);
+            c01 = a.fma(b1, c01);
+            a = FloatVector.broadcast(S, x[x1 + kk]);
+            c10 = a.fma(b0, c10);
+            c11 = a.fma(b1, c11);
+        }
+        store(c00, c01, y, i * n + col, cols);
+        store(c10, c11, y, (i + 1) * n + col, cols);
     }
 
     private static void kernel1(float[] x, int i, int k, float[] p, int off, float[] y, int n, int col, int cols) {
