@@ -1,8 +1,7 @@
 package org.mesascope.cli;
 
-import org.mesascope.core.cpu.Parallel;
-import org.mesascope.core.hooks.HookRegistry;
-import org.mesascope.core.model.Batch;
+import org.mesascope.cli.bench.ForwardBench;
+import org.mesascope.core.MesascopeException;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.ModelConfig;
 import org.mesascope.core.model.Models;
@@ -13,21 +12,38 @@ import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code mesascope bench forward}: tokens/s of the CPU forward pass on a generated GPT-2-shaped checkpoint, with the
- * selected hooks streamed to a sink that reads every value (so that nothing is optimized away). Prints the median of
- * the timed runs and a Markdown row for docs/benchmarks.md.
+ * {@code mesascope bench forward}: on a generated GPT-2- or Llama-shaped checkpoint, in one run, the CPU forward pass
+ * with the resid hooks and then every hook streamed to a sink that reads every value; the same passes in libtorch
+ * (the peer, copying the same hooks into Java arrays); a plain GEMM of the MLP's shape in both. Prints each row's
+ * median, tokens/s, GFLOP/s, memory, the Mesascope/libtorch ratios and Markdown rows for docs/benchmarks.md
+ * (see {@link ForwardBench}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks. `bench forward`: CPU forward pass throughput with hooks streamed to a counting sink.")
+        description = "Benchmarks. `bench forward`: CPU forward pass throughput with hooks streamed to a summing sink, against libtorch.")
 final class BenchCommand implements Callable<Integer> {
+    /** The shapes --shape names. */
+    private static final Map<String, DemoCheckpoint.Shape> SHAPES = new LinkedHashMap<>();
+
+    static {
+        SHAPES.put("gpt2-small", DemoCheckpoint.GPT2_SMALL);
+        SHAPES.put("llama-350m", DemoCheckpoint.LLAMA_350M);
+        SHAPES.put("demo", DemoCheckpoint.DEMO);
+        SHAPES.put("llama-demo", DemoCheckpoint.LLAMA_DEMO);
+    }
+
+    /** The first row's hooks by default; the second row streams every hook. */
+    static final String RESID = "blocks.*.hook_resid_*";
+    static final String ALL = "*";
+
     @ParentCommand
     Main main;
 
@@ -37,8 +53,12 @@ final class BenchCommand implements Callable<Integer> {
     @picocli.CommandLine.Parameters(index = "0", paramLabel = "WHAT", description = "forward")
     String what;
 
-    @Option(names = "--shape", defaultValue = "gpt2-small", description = "gpt2-small (124M) or demo (default: ${DEFAULT-VALUE})")
+    @Option(names = "--shape", defaultValue = "gpt2-small",
+            description = "gpt2-small (124M), llama-350m (355M: GQA 16/4 heads, SwiGLU), demo or llama-demo (tiny) (default: ${DEFAULT-VALUE})")
     String shape;
+
+    @Option(names = "--layers", description = "override the shape's number of layers (e.g. 6, 12, 24 for the memory runs)")
+    Integer layers;
 
     @Option(names = "--batch", defaultValue = "1", description = "sequences per pass (default: ${DEFAULT-VALUE})")
     int batch;
@@ -46,102 +66,78 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "128", description = "tokens per sequence (default: ${DEFAULT-VALUE})")
     int tokens;
 
-    @Option(names = "--hooks", defaultValue = "blocks.*.hook_resid_*", description = "hooks streamed to the sink (default: ${DEFAULT-VALUE})")
+    @Option(names = "--hooks", defaultValue = RESID,
+            description = "hooks streamed to the sink in the first row; the second row streams every hook (default: ${DEFAULT-VALUE})")
     String hooks;
 
-    @Option(names = "--warmup", defaultValue = "2", description = "untimed passes first (default: ${DEFAULT-VALUE})")
+    @Option(names = "--peer", defaultValue = "libtorch",
+            description = "libtorch: also time the same passes and GEMM in libtorch (DJL's PyTorch engine); none: Mesascope only (default: ${DEFAULT-VALUE})")
+    String peer;
+
+    @Option(names = "--warmup", defaultValue = "2", description = "untimed passes first, per row (default: ${DEFAULT-VALUE})")
     int warmup;
 
-    @Option(names = "--runs", defaultValue = "5", description = "timed passes (default: ${DEFAULT-VALUE})")
+    @Option(names = "--runs", defaultValue = "5", description = "timed passes per row; rows report the median (default: ${DEFAULT-VALUE})")
     int runs;
 
-    @Option(names = "--dir", description = "where the generated checkpoint is kept between runs (default: target/bench/SHAPE under the project, else the temp dir)")
+    @Option(names = "--dir", description = "where the generated checkpoint is kept between runs (default: target/bench/SHAPE[-NL] under the project, else the temp dir)")
     Path dir;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         if (!what.equals("forward")) throw new ParameterException(spec.commandLine(), "unknown benchmark '" + what + "' (known: forward)");
-        DemoCheckpoint.Shape s = switch (shape) {
-            case "gpt2-small" -> DemoCheckpoint.GPT2_SMALL;
-            case "demo" -> DemoCheckpoint.DEMO;
-            default -> throw new ParameterException(spec.commandLine(), "unknown shape '" + shape + "' (known: gpt2-small, demo)");
-        };
+        DemoCheckpoint.Shape s = SHAPES.get(shape);
+        if (s == null) {
+            throw new ParameterException(spec.commandLine(), "unknown shape '" + shape + "' (known: " + String.join(", ", SHAPES.keySet()) + ")");
+        }
+        if (!peer.equals("libtorch") && !peer.equals("none")) {
+            throw new ParameterException(spec.commandLine(), "unknown --peer '" + peer + "' (known: libtorch, none)");
+        }
         if (batch < 1 || tokens < 1 || runs < 1 || warmup < 0) {
             throw new ParameterException(spec.commandLine(), "--batch, --tokens and --runs must be positive, --warmup not negative");
         }
+        if (layers != null && layers < 1) throw new ParameterException(spec.commandLine(), "--layers must be positive");
         if (tokens > s.positions()) throw new ParameterException(spec.commandLine(), "--tokens exceeds the context of " + s.positions());
-        Path folder = dir != null ? dir : defaultDir(shape);
+        if (hooks.isBlank()) throw new ParameterException(spec.commandLine(), "--hooks is empty");
+        // another depth is another checkpoint, kept beside the shape's own
+        boolean otherDepth = layers != null && layers != s.layers();
+        String label = otherDepth ? shape + ", " + layers + " layers" : shape;
+        if (otherDepth) s = s.withLayers(layers);
+        Path folder = dir != null ? dir : defaultDir(otherDepth ? shape + "-" + layers + "l" : shape);
         if (!Files.exists(folder.resolve("config.json"))) {
-            main.err().println("bench: writing a random " + shape + " checkpoint to " + folder + " (once) ...");
+            main.err().println("bench: writing a random " + label + " checkpoint to " + folder + " (once) ...");
             DemoCheckpoint.writeWithoutTokenizer(folder, s);
         }
         main.selectDevice();
         try (LoadedModel m = Models.load(folder.toString())) {
-            ModelConfig c = m.config();
-            int[][] seqs = new int[batch][tokens];
-            for (int b = 0; b < batch; b++) for (int t = 0; t < tokens; t++) seqs[b][t] = (31 * t + 7 * b + 1) % c.vocabSize();
-            long[] values = {0};
-            double[] sum = {0};
-            HookRegistry registry = new HookRegistry();
-            for (String glob : hooks.split(",")) {
-                registry.addSink(glob.strip(), (name, v, bt) -> {
-                    double acc = 0;
-                    for (float f : v.data()) acc += f;
-                    sum[0] += acc;
-                    values[0] += v.size();
-                });
-            }
-            Batch input = Batch.of(seqs);
-            for (int i = 0; i < warmup; i++) m.model().forward(input, registry);
-            values[0] = 0;
-            double[] ms = new double[runs];
-            for (int i = 0; i < runs; i++) {
-                long t0 = System.nanoTime();
-                m.model().forward(input, registry);
-                ms[i] = (System.nanoTime() - t0) / 1e6;
-            }
-            double[] sorted = ms.clone();
-            Arrays.sort(sorted);
-            double median = sorted[runs / 2];
-            double tokensPerSecond = batch * tokens / (median / 1e3);
-            double gflops = flops(c, batch, tokens) / (median / 1e3) / 1e9;
-            String cpu = cpuModel();
-            main.out().printf("model     random GPT-2 %s: %d layers, d_model %d, %,d parameters, F32%n", shape, c.nLayers(), c.dModel(), c.parameterCount());
-            main.out().printf("input     %d x %d tokens, hooks '%s' (%,d values per pass to a summing sink; checksum %.3g)%n",
-                    batch, tokens, hooks, values[0] / runs, sum[0]);
-            main.out().printf("machine   %s, %d threads, Java %s%n", cpu, Parallel.threads(), Runtime.version());
-            main.out().printf("runs (ms) %s%n", Arrays.toString(Arrays.stream(ms).map(x -> Math.round(x * 10) / 10.0).toArray()));
-            main.out().printf("median    %.1f ms = %.0f tokens/s = %.1f GFLOP/s%n", median, tokensPerSecond, gflops);
-            main.out().printf("markdown  | %s | CPU forward, random GPT-2 %s (%s params, F32) | %dx%d | `%s` | %.0f tokens/s (%.1f GFLOP/s; median of %d, %.0f ms) | %s, %d threads | `mesascope bench forward --shape %s --batch %d --tokens %d --runs %d` |%n",
-                    LocalDate.now(), shape, millions(c.parameterCount()), batch, tokens, hooks, tokensPerSecond, gflops, runs, median,
-                    cpu, Parallel.threads(), shape, batch, tokens, runs);
+            checkShape(folder, m.config(), s);
+            List<String> selections = hooks.strip().equals(ALL) ? List.of(ALL) : List.of(hooks.strip(), ALL);
+            new ForwardBench(m, new ForwardBench.Settings(label, batch, tokens, selections, warmup, runs, peer.equals("libtorch")),
+                    main.out()).run();
         }
+        main.out().printf("command   mesascope bench forward --shape %s%s --batch %d --tokens %d%s --warmup %d --runs %d --peer %s (%s)%n",
+                shape, layers != null ? " --layers " + layers : "", batch, tokens, hooks.equals(RESID) ? "" : " --hooks '" + hooks + "'",
+                warmup, runs, peer, LocalDate.now());
         return 0;
     }
 
-    /** Multiply-adds of one pass ×2: the projections, causal attention (scores and weighted sums), the unembedding. */
-    static double flops(ModelConfig c, int batch, int tokens) {
-        double d = c.dModel(), perToken = 2 * (d * 3 * d + d * d + 2 * d * c.dMlp()) * c.nLayers() + 2 * d * c.vocabSize();
-        double attention = 2.0 * 2 * c.nLayers() * d * tokens * (tokens + 1) / 2.0;
-        return batch * (perToken * tokens + attention);
-    }
-
-    private static String millions(long n) {
-        return Math.round(n / 1e6) + "M";
-    }
-
-    private static Path defaultDir(String shape) {
-        String home = System.getProperty("mesascope.home");
-        Path base = home != null ? Path.of(home, "target") : Path.of(System.getProperty("java.io.tmpdir"));
-        return base.resolve("bench").resolve(shape);
+    /** A checkpoint kept from an earlier run (or given with --dir) must be the shape asked for. */
+    private static void checkShape(Path folder, ModelConfig c, DemoCheckpoint.Shape s) {
+        boolean same = c.family() == s.family() && c.nLayers() == s.layers() && c.dModel() == s.dModel()
+                && c.nHeads() == s.heads() && c.nKvHeads() == s.kvHeads() && c.dMlp() == s.dMlp() && c.vocabSize() == s.vocab();
+        if (!same) {
+            throw new MesascopeException(folder + " holds a " + c.modelType() + " checkpoint of another shape (" + c.nLayers()
+                    + " layers, d_model " + c.dModel() + "); remove it or give another --dir");
+        }
     }
 
     static String cpuModel() {
-        try {
-            return Files.readAllLines(Path.of("/proc/cpuinfo")).stream().filter(l -> l.startsWith("model name"))
-                    .findFirst().map(l -> l.substring(l.indexOf(':') + 1).strip()).orElse(System.getProperty("os.arch"));
-        } catch (IOException e) {
-            return System.getProperty("os.arch");
-        }
+        return ForwardBench.cpuModel();
+    }
+
+    private static Path defaultDir(String name) {
+        String home = System.getProperty("mesascope.home");
+        Path base = home != null ? Path.of(home, "target") : Path.of(System.getProperty("java.io.tmpdir"));
+        return base.resolve("bench").resolve(name);
     }
 }
