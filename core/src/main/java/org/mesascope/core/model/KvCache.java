@@ -3,8 +3,10 @@ package org.mesascope.core.model;
 import org.mesascope.core.MesascopeException;
 
 /**
- * Keys and values of earlier positions, per layer: [B, kvHeads, capacity, headDim] each, so that generation
- * computes only the new token's row. Keys are stored after the rotary embedding.
+ * Keys and values of earlier positions, per layer, so that generation computes only the new token's row. Values are
+ * [B, kvHeads, capacity, headDim]; keys are stored transposed, [B, kvHeads, headDim, capacity], so that one query's
+ * scores against consecutive keys are one vector FMA per dimension (see the CPU engine's Attention). Keys are stored
+ * after the rotary embedding.
  */
 public final class KvCache {
     final float[][] keys;
@@ -46,9 +48,17 @@ public final class KvCache {
         return values[layer];
     }
 
-    /** Offset of (b, head, pos) in a layer's key or value array. */
+    /** Offset of (b, head, pos) in a layer's value array: headDim consecutive floats. */
     public int offset(int b, int head, int pos) {
         return ((b * kvHeads + head) * capacity + pos) * headDim;
+    }
+
+    /**
+     * Offset of (b, head, dimension 0, position 0) in a layer's key array; dimension d of the key at pos is at
+     * {@code keyOffset(b, head) + d * capacity() + pos}.
+     */
+    public int keyOffset(int b, int head) {
+        return (b * kvHeads + head) * headDim * capacity;
     }
 
     /** Called by the forward pass once all layers have written the batch's new positions. */

@@ -10,16 +10,19 @@ import org.mesascope.core.tensor.Tensor;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Attention.attend, bit for bit, against a plain scalar loop that spells out the order the engine promises: each
- * score is a dot product whose lane l (of the Vector API's preferred width L) sums the products at i ≡ l mod L in
- * order by FMA, lanes added left to right, the tail by scalar FMA, times the scale in double; softmax in double;
- * each output element z = fma(p_j, v_j, z) over the keys j in order, zero weights skipped. The engine computes
- * several keys and several elements at once; this checks that doing so changed no bit, with and without the
- * pattern kept, with grouped-query heads, a sliding window, head sizes that are not a multiple of L, and a KV cache
- * that already holds earlier positions.
+ * Attention.attend, bit for bit, against a plain scalar loop that spells out the order the engine promises (see
+ * Attention's class comment): each score an FMA chain over the head's dimensions in order, times the scale in float;
+ * e_j = Attention.exp(x_j − max); their sum over L lanes (lane l takes every L-th term from the first key the query
+ * sees), lanes left to right, then the rest one by one; p_j = e_j / sum; each output element z = fma(p_j, v_j, z)
+ * over the keys j = 0..pos in order. The engine computes blocks of queries, keys and elements at once; this checks
+ * that doing so changed no bit, with and without the pattern kept, with grouped-query heads, a sliding window, head
+ * sizes that are not a multiple of L, and a KV cache that already holds earlier positions. It also checks the float
+ * exp against Math.exp, and its vector form against its scalar form.
  */
 class AttentionOrderTest {
     private static final int L = FloatVector.SPECIES_PREFERRED.length();
@@ -87,25 +90,26 @@ class AttentionOrderTest {
                 for (int t = 0; t < width; t++) {
                     int pos = starts[b] + t, first = window > 0 ? Math.max(0, pos - window + 1) : 0;
                     int qo = (b * width + t) * heads * headDim + h * headDim;
-                    double[] s = new double[pos + 1];
-                    double max = Double.NEGATIVE_INFINITY;
+                    float[] s = new float[pos + 1];
+                    float max = Float.NEGATIVE_INFINITY;
                     for (int j = first; j <= pos; j++) {
-                        s[j] = dot(q, qo, key(k, keysBefore, cached, cache, b, kh, j, starts[b], width, kvHeads, headDim), headDim) * scale;
+                        s[j] = dot(q, qo, key(k, keysBefore, cached, cache, b, kh, j, starts[b], width, kvHeads, headDim, true), headDim) * (float) scale;
                         max = Math.max(max, s[j]);
                     }
-                    double sum = 0;
-                    for (int j = first; j <= pos; j++) {
-                        s[j] = Math.exp(s[j] - max);
-                        sum += s[j];
-                    }
+                    int n = pos - first + 1, nv = n - n % L;
+                    float[] lane = new float[L];
+                    for (int j = first; j <= pos; j++) s[j] = Attention.exp(s[j] - max);
+                    for (int i = 0; i < nv; i++) lane[i % L] += s[first + i];
+                    float sum = 0;
+                    for (int l = 0; l < L; l++) sum += lane[l];
+                    for (int i = nv; i < n; i++) sum += s[first + i];
                     int po = ((b * heads + h) * width + t) * tk;
-                    for (int j = first; j <= pos; j++) pRef[po + j] = (float) (s[j] / sum);
+                    for (int j = first; j <= pos; j++) pRef[po + j] = s[j] / sum;
                     int zo = qo;
                     for (int e = 0; e < headDim; e++) {
                         float acc = 0;
                         for (int j = 0; j <= pos; j++) {
-                            float pj = pRef[po + j];
-                            if (pj != 0f) acc = Math.fma(pj, key(v, valuesBefore, cached, cache, b, kh, j, starts[b], width, kvHeads, headDim)[e], acc);
+                            acc = Math.fma(pRef[po + j], key(v, valuesBefore, cached, cache, b, kh, j, starts[b], width, kvHeads, headDim, false)[e], acc);
                         }
                         zRef[zo + e] = acc;
                     }
@@ -119,11 +123,16 @@ class AttentionOrderTest {
         }
     }
 
-    /** Row j of head kh's keys (or values) for sequence b: from the cache before the pass, or from this pass. */
+    /**
+     * Row j of head kh's keys (or values) for sequence b: from the cache before the pass (keys stored transposed), or
+     * from this pass.
+     */
     private static float[] key(float[] fresh, float[] before, boolean cached, KvCache cache, int b, int kh, int j,
-                               int start, int width, int kvHeads, int headDim) {
+                               int start, int width, int kvHeads, int headDim, boolean isKey) {
         float[] row = new float[headDim];
-        if (j < start) {
+        if (j < start && isKey) {
+            for (int d = 0; d < headDim; d++) row[d] = before[cache.keyOffset(b, kh) + d * cache.capacity() + j];
+        } else if (j < start) {
             System.arraycopy(before, cache.offset(b, kh, j), row, 0, headDim);
         } else {
             System.arraycopy(fresh, ((b * width + (j - start)) * kvHeads + kh) * headDim, row, 0, headDim);
@@ -132,15 +141,27 @@ class AttentionOrderTest {
     }
 
     private static float dot(float[] a, int ao, float[] b, int n) {
-        int nv = n - n % L;
-        float[] lane = new float[L];
-        for (int i = 0; i < nv; i += L) {
-            for (int l = 0; l < L; l++) lane[l] = Math.fma(a[ao + i + l], b[i + l], lane[l]);
-        }
         float sum = 0;
-        for (int l = 0; l < L; l++) sum += lane[l];
-        for (int i = nv; i < n; i++) sum = Math.fma(a[ao + i], b[i], sum);
+        for (int i = 0; i < n; i++) sum = Math.fma(a[ao + i], b[i], sum);
         return sum;
+    }
+
+    @Test
+    void floatExpIsWithinThreeUlpsOfMathExpAndTheVectorFormGivesTheScalarBits() {
+        Random r = new Random(5);
+        float[] x = new float[4096];
+        for (int i = 0; i < x.length; i++) x[i] = i < 8 ? new float[]{0f, -0f, -1e-30f, -87f, -87.3f, -0.5f, -0.34657f, -0.34658f}[i]
+                : (float) (-r.nextDouble() * 87);
+        double worst = 0;
+        for (float xi : x) {
+            double exact = Math.exp(xi), got = Attention.exp(xi);
+            worst = Math.max(worst, Math.abs(got - exact) / Math.ulp((float) exact));
+        }
+        assertTrue(worst <= 3, "worst error " + worst + " ulp");
+        float[] viaVectors = new float[x.length];
+        for (int i = 0; i < x.length; i += L) Attention.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, i)).intoArray(viaVectors, i);
+        for (int i = 0; i < x.length; i++) assertEquals(Attention.exp(x[i]), viaVectors[i], 0f, "x = " + x[i]);
+        assertTrue(Float.isNaN(Attention.exp(Float.NaN)));
     }
 
     private static float[] gaussian(Random r, int n) {
