@@ -2,6 +2,7 @@ package org.mesascope.cli;
 
 import org.mesascope.cli.bench.ForwardBench;
 import org.mesascope.core.MesascopeException;
+import org.mesascope.core.cpu.Gemm;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.ModelConfig;
 import org.mesascope.core.model.Models;
@@ -74,6 +75,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "libtorch: also time the same passes and GEMM in libtorch (DJL's PyTorch engine); none: Mesascope only (default: ${DEFAULT-VALUE})")
     String peer;
 
+    @Option(names = "--gemm", split = ",", paramLabel = "PATH",
+            description = "Mesascope's GEMM paths to time, each a row: java (Vector API kernel), openblas (default: both where OpenBLAS loads, else java)")
+    List<String> gemm;
+
     @Option(names = "--warmup", defaultValue = "2", description = "untimed passes first, per row (default: ${DEFAULT-VALUE})")
     int warmup;
 
@@ -99,6 +104,13 @@ final class BenchCommand implements Callable<Integer> {
         if (layers != null && layers < 1) throw new ParameterException(spec.commandLine(), "--layers must be positive");
         if (tokens > s.positions()) throw new ParameterException(spec.commandLine(), "--tokens exceeds the context of " + s.positions());
         if (hooks.isBlank()) throw new ParameterException(spec.commandLine(), "--hooks is empty");
+        List<String> paths = gemm != null ? gemm.stream().map(String::strip).distinct().toList()
+                : Gemm.openBlasAvailable() ? List.of("java", "openblas") : List.of("java");
+        for (String p : paths) {
+            if (!p.equals("java") && !p.equals("openblas")) {
+                throw new ParameterException(spec.commandLine(), "unknown --gemm '" + p + "' (known: java, openblas)");
+            }
+        }
         // another depth is another checkpoint, kept beside the shape's own
         boolean otherDepth = layers != null && layers != s.layers();
         String label = otherDepth ? shape + ", " + layers + " layers" : shape;
@@ -112,12 +124,12 @@ final class BenchCommand implements Callable<Integer> {
         try (LoadedModel m = Models.load(folder.toString())) {
             checkShape(folder, m.config(), s);
             List<String> selections = hooks.strip().equals(ALL) ? List.of(ALL) : List.of(hooks.strip(), ALL);
-            new ForwardBench(m, new ForwardBench.Settings(label, batch, tokens, selections, warmup, runs, peer.equals("libtorch")),
+            new ForwardBench(m, new ForwardBench.Settings(label, batch, tokens, selections, paths, warmup, runs, peer.equals("libtorch")),
                     main.out()).run();
         }
-        main.out().printf("command   mesascope bench forward --shape %s%s --batch %d --tokens %d%s --warmup %d --runs %d --peer %s (%s)%n",
+        main.out().printf("command   mesascope bench forward --shape %s%s --batch %d --tokens %d%s --gemm %s --warmup %d --runs %d --peer %s (%s)%n",
                 shape, layers != null ? " --layers " + layers : "", batch, tokens, hooks.equals(RESID) ? "" : " --hooks '" + hooks + "'",
-                warmup, runs, peer, LocalDate.now());
+                String.join(",", paths), warmup, runs, peer, LocalDate.now());
         return 0;
     }
 

@@ -24,29 +24,31 @@ import java.util.function.Predicate;
 import java.util.regex.Pattern;
 
 /**
- * {@code mesascope bench forward}'s measurements, all in one process on one checkpoint, in this order (so that libtorch
- * and its OpenMP threads are not loaded while Mesascope is timed):
- * <ol>
- *   <li>Mesascope's CPU forward pass, once per hook selection (the resid hooks, then every hook), each selected hook
- *       streamed to a sink that adds up every value it receives;</li>
- *   <li>Mesascope's GEMM alone on the first layer's MLP input weight, read from the mapped checkpoint: [B·T, d_model]
- *       times [d_model, d_mlp];</li>
+ * {@code mesascope bench forward}'s measurements, all in one process on one checkpoint:
+ * <ul>
+ *   <li>Mesascope's CPU forward pass, once per GEMM path asked for (the Java kernel, OpenBLAS) and per hook selection
+ *       (the resid hooks, then every hook), each selected hook streamed to a sink that adds up every value it receives;</li>
  *   <li>the same forward passes in libtorch ({@link TorchPeer}), each selected hook copied into a Java array and summed
- *       by the same kind of sink, then libtorch's matmul of the same shape.</li>
- * </ol>
- * Every row is the median of its timed passes after untimed warm-up passes. The best GEMM median is the "measured GEMM
- * peak" against which every row's GFLOP/s is put. Memory (RssAnon, VmHWM) is sampled while the timed passes run.
+ *       by the same kind of sink;</li>
+ *   <li>a GEMM alone in each engine, of the first layer's MLP input weight as the checkpoint stores it: [B·T, d_model]
+ *       times [d_model, d_mlp].</li>
+ * </ul>
+ * The engines being compared take turns: after untimed warm-up passes of each, timed pass i of every engine runs
+ * before timed pass i + 1 of any, so that a machine whose speed drifts (a shared virtual machine) slows all of them
+ * alike. Every row is the median of its timed passes. The best GEMM median is the "measured GEMM peak" against which
+ * every row's GFLOP/s is put. Memory (RssAnon, VmHWM) is sampled while each row's timed passes run; with the peer
+ * loaded, RssAnon includes libtorch's own memory, so depth-scaling runs use {@code --peer none}.
  */
 public final class ForwardBench {
     /** What to run. {@code label} names the shape in tables ("llama-350m", "llama-350m, 6 layers"). */
-    public record Settings(String label, int batch, int tokens, List<String> hookSelections, int warmup, int runs,
-                           boolean peer) {
+    public record Settings(String label, int batch, int tokens, List<String> hookSelections, List<String> gemmPaths,
+                           int warmup, int runs, boolean peer) {
     }
 
     /**
      * One measured row.
      *
-     * @param engine "Mesascope" or "libtorch"
+     * @param engine "Mesascope java-vector", "Mesascope openblas-0.3.31" or "libtorch"
      * @param hooks  the hook selection, or null for the GEMM
      * @param values hook values streamed per pass
      * @param sum    the sink's sum over the timed passes (printed, so that nothing can be skipped)
@@ -70,6 +72,10 @@ public final class ForwardBench {
 
         public boolean gemm() {
             return hooks == null;
+        }
+
+        public boolean mesascope() {
+            return engine.startsWith("Mesascope");
         }
 
         String what() {
@@ -100,8 +106,6 @@ public final class ForwardBench {
     private final PrintWriter out;
     private final int[][] tokens;
     private final List<String> notes = new ArrayList<>();
-    /** Mesascope's GEMM path ("java-vector", "openblas-0.3.31"), named in the Markdown rows. */
-    private String backend;
 
     public ForwardBench(LoadedModel model, Settings settings, PrintWriter out) {
         this.model = model;
@@ -114,95 +118,127 @@ public final class ForwardBench {
 
     public Result run() {
         ModelConfig c = model.config();
-        String detail;
-        try {
-            backend = Gemm.backend();
-            detail = Gemm.backendDetail();
-        } catch (IllegalStateException e) {
-            // -Dmesascope.gemm asked for a path that cannot run: the engine says which and why
-            throw new MesascopeException(e.getMessage());
+        List<String> paths = new ArrayList<>();
+        for (String mode : s.gemmPaths()) {
+            try {
+                Gemm.use(mode);
+                paths.add(Gemm.backendDetail());
+            } catch (IllegalStateException e) {
+                // a path that cannot run here: the engine says which and why
+                throw new MesascopeException(e.getMessage());
+            }
         }
         out.printf("model     random %s %s: %d layers, d_model %d, %d heads (%d key/value), d_mlp %d, %,d parameters, F32%n",
                 c.family() == ModelConfig.Family.LLAMA ? "Llama" : "GPT-2", s.label(), c.nLayers(), c.dModel(), c.nHeads(),
                 c.nKvHeads(), c.dMlp(), c.parameterCount());
-        out.printf("input     %d x %d tokens; per row %d untimed passes, then %d timed%n", s.batch(), s.tokens(), s.warmup(), s.runs());
-        out.printf("machine   %s, %d threads, Java %s; Mesascope GEMM: %s (-Dmesascope.gemm=java|openblas|auto)%n", cpuModel(),
-                Parallel.threads(), Runtime.version(), detail);
-        List<Row> rows = new ArrayList<>();
-        List<Set<String>> fired = new ArrayList<>();
-        for (String hooks : s.hookSelections()) {
-            Set<String> names = new LinkedHashSet<>();
-            rows.add(report(mesascope(hooks, names)));
-            fired.add(names);
-        }
-        rows.add(report(mesascopeGemm()));
-        if (s.peer()) {
-            long t0 = System.nanoTime();
-            try (TorchPeer peer = TorchPeer.load(c, model.weights(), Parallel.threads())) {
+        out.printf("input     %d x %d tokens; per row %d untimed passes, then %d timed, the engines taking turns%n", s.batch(), s.tokens(),
+                s.warmup(), s.runs());
+        out.printf("machine   %s, %d threads, Java %s%n", cpuModel(), Parallel.threads(), Runtime.version());
+        for (String p : paths) out.printf("mesascope GEMM %s%n", p);
+        TorchPeer peer = null;
+        try {
+            if (s.peer()) {
+                long t0 = System.nanoTime();
+                peer = TorchPeer.load(c, model.weights(), Parallel.threads());
                 out.printf("peer      libtorch %s through DJL's PyTorch engine, float32, %s; weights copied in %.1f s%n",
                         TorchPeer.version(), TorchPeer.threadsInEffect(), (System.nanoTime() - t0) / 1e9);
-                for (int i = 0; i < s.hookSelections().size(); i++) {
-                    Set<String> names = new LinkedHashSet<>();
-                    rows.add(report(torch(peer, s.hookSelections().get(i), names)));
-                    Set<String> missing = new LinkedHashSet<>(fired.get(i));
-                    missing.removeAll(names);
+            }
+            List<Row> rows = new ArrayList<>();
+            for (String hooks : s.hookSelections()) {
+                List<Pass> passes = new ArrayList<>();
+                for (String mode : s.gemmPaths()) passes.add(mesascope(mode, hooks));
+                if (peer != null) passes.add(torch(peer, hooks));
+                rows.addAll(report(timeTogether(passes)));
+                if (peer != null) {
+                    Set<String> missing = new LinkedHashSet<>(passes.getFirst().fired);
+                    missing.removeAll(passes.getLast().fired);
                     if (!missing.isEmpty()) {
                         notes.add("libtorch has no hook point for " + missing.size() + " of the hooks Mesascope streamed for '"
-                                + s.hookSelections().get(i) + "' (e.g. " + missing.iterator().next() + "): its row does less work");
+                                + hooks + "' (e.g. " + missing.iterator().next() + "): its row does less work");
                     }
                 }
-                rows.add(report(torchGemm(peer)));
             }
+            List<Pass> gemms = new ArrayList<>();
+            for (String mode : s.gemmPaths()) gemms.add(mesascopeGemm(mode));
+            if (peer != null) gemms.add(torchGemm(peer));
+            rows.addAll(report(timeTogether(gemms)));
+            Result result = new Result(rows, notes);
+            summary(result);
+            return result;
+        } finally {
+            if (peer != null) peer.close();
+            Gemm.use(s.gemmPaths().getFirst());
         }
-        Result result = new Result(rows, notes);
-        summary(result);
-        return result;
     }
 
-    /** Mesascope's forward with {@code hooks} streamed to a summing sink; the names it fired go to {@code fired}. */
-    private Row mesascope(String hooks, Set<String> fired) {
+    /**
+     * One engine's pass of a row, with what its sink saw: the hooks it fired, the values and their sum since the
+     * counters were last reset.
+     */
+    private static final class Pass {
+        final String engine, hooks;
+        final double flops;
+        final Runnable run;
+        final Set<String> fired = new LinkedHashSet<>();
+        long values;
+        double sum;
+
+        Pass(String engine, String hooks, double flops, Runnable run) {
+            this.engine = engine;
+            this.hooks = hooks;
+            this.flops = flops;
+            this.run = run;
+        }
+    }
+
+    /** Mesascope's forward on one GEMM path with {@code hooks} streamed to a summing sink. */
+    private Pass mesascope(String mode, String hooks) {
+        Gemm.use(mode);
         Batch input = Batch.of(tokens);
-        long[] values = {0};
-        double[] sum = {0};
         HookRegistry registry = new HookRegistry();
+        Pass[] self = new Pass[1];
         for (String glob : hooks.split(",")) {
             registry.addSink(glob.strip(), (name, v, batch) -> {
-                fired.add(name);
-                sum[0] += touch(v);
-                values[0] += v.size();
+                self[0].fired.add(name);
+                self[0].sum += touch(v);
+                self[0].values += v.size();
             });
         }
-        Runnable pass = () -> model.model().forward(input, registry);
-        return timed("Mesascope", hooks, flops(model.config(), s.batch(), s.tokens()), pass, values, sum);
+        self[0] = new Pass("Mesascope " + Gemm.backend(), hooks, flops(model.config(), s.batch(), s.tokens()), () -> {
+            Gemm.use(mode);
+            model.model().forward(input, registry);
+        });
+        return self[0];
     }
 
-    private Row torch(TorchPeer peer, String hooks, Set<String> fired) {
-        long[] values = {0};
-        double[] sum = {0};
+    private Pass torch(TorchPeer peer, String hooks) {
         Predicate<String> wants = selection(hooks);
-        Runnable pass = () -> peer.forward(tokens, wants, (name, v) -> {
-            fired.add(name);
+        Pass[] self = new Pass[1];
+        self[0] = new Pass("libtorch", hooks, flops(model.config(), s.batch(), s.tokens()), () -> peer.forward(tokens, wants, (name, v) -> {
+            self[0].fired.add(name);
             double acc = 0;
             for (float f : v) acc += f;
-            sum[0] += acc;
-            values[0] += v.length;
-        });
-        return timed("libtorch", hooks, flops(model.config(), s.batch(), s.tokens()), pass, values, sum);
+            self[0].sum += acc;
+            self[0].values += v.length;
+        }));
+        return self[0];
     }
 
-    private Row mesascopeGemm() {
+    private Pass mesascopeGemm(String mode) {
+        Gemm.use(mode);
         Mlp mlp = mlp(model.config());
         WeightTensor w = model.weights().get(mlp.weight, mlp.shape);
         int rows = s.batch() * s.tokens(), d = model.config().dModel(), n = model.config().dMlp();
         float[] x = gemmInput(rows, d), y = new float[rows * n];
-        Runnable pass = () -> Gemm.matmul(x, rows, d, w, mlp.layout, null, y, n);
-        return timed("Mesascope", null, 2.0 * rows * d * n, pass, new long[1], new double[1]);
+        return new Pass("Mesascope " + Gemm.backend(), null, 2.0 * rows * d * n, () -> {
+            Gemm.use(mode);
+            Gemm.matmul(x, rows, d, w, mlp.layout, null, y, n);
+        });
     }
 
-    private Row torchGemm(TorchPeer peer) {
+    private Pass torchGemm(TorchPeer peer) {
         int rows = s.batch() * s.tokens(), d = model.config().dModel(), n = model.config().dMlp();
-        Runnable pass = peer.mlpGemm(gemmInput(rows, d), rows);
-        return timed("libtorch", null, 2.0 * rows * d * n, pass, new long[1], new double[1]);
+        return new Pass("libtorch", null, 2.0 * rows * d * n, peer.mlpGemm(gemmInput(rows, d), rows));
     }
 
     /** The first layer's MLP input projection: GPT-2's c_fc ([in, out], Conv1D) or Llama's up_proj ([out, in]). */
@@ -223,21 +259,32 @@ public final class ForwardBench {
         return x;
     }
 
-    private Row timed(String engine, String hooks, double flops, Runnable pass, long[] values, double[] sum) {
-        for (int i = 0; i < s.warmup(); i++) pass.run();
-        values[0] = 0;
-        sum[0] = 0;
-        double[] ms = new double[s.runs()];
-        RssSampler.Memory memory;
-        try (RssSampler sampler = RssSampler.start()) {
-            for (int i = 0; i < s.runs(); i++) {
-                long t0 = System.nanoTime();
-                pass.run();
-                ms[i] = (System.nanoTime() - t0) / 1e6;
-            }
-            memory = sampler.stop();
+    /** Warm-up passes of each, then the timed passes in turns; one row per pass, in the order given. */
+    private List<Row> timeTogether(List<Pass> passes) {
+        for (Pass p : passes) {
+            for (int i = 0; i < s.warmup(); i++) p.run.run();
+            p.values = 0;
+            p.sum = 0;
         }
-        return new Row(engine, hooks, ms, flops, s.batch() * s.tokens(), values[0] / s.runs(), sum[0], memory);
+        int n = passes.size();
+        double[][] ms = new double[n][s.runs()];
+        RssSampler.Memory[] memory = new RssSampler.Memory[n];
+        for (int i = 0; i < s.runs(); i++) {
+            for (int e = 0; e < n; e++) {
+                try (RssSampler sampler = RssSampler.start()) {
+                    long t0 = System.nanoTime();
+                    passes.get(e).run.run();
+                    ms[e][i] = (System.nanoTime() - t0) / 1e6;
+                    memory[e] = RssSampler.Memory.max(memory[e], sampler.stop());
+                }
+            }
+        }
+        List<Row> rows = new ArrayList<>();
+        for (int e = 0; e < n; e++) {
+            Pass p = passes.get(e);
+            rows.add(new Row(p.engine, p.hooks, ms[e], p.flops, s.batch() * s.tokens(), p.values / s.runs(), p.sum, memory[e]));
+        }
+        return rows;
     }
 
     /** Reads every value of a hook (the least any sink does). */
@@ -254,7 +301,12 @@ public final class ForwardBench {
         return name -> patterns.stream().anyMatch(p -> p.matcher(name).matches());
     }
 
-    private Row report(Row r) {
+    private List<Row> report(List<Row> rows) {
+        for (Row r : rows) report(r);
+        return rows;
+    }
+
+    private void report(Row r) {
         out.printf("row       %s%s%n", r.what(), r.gemm()
                 ? String.format(Locale.ROOT, " (%d x %d -> %d, %s)", r.tokens(), model.config().dModel(), model.config().dMlp(),
                 mlp(model.config()).weight)
@@ -267,7 +319,6 @@ public final class ForwardBench {
                     mib(m.anonBefore()), mib(m.anonPeak()), mib(m.heapPeak()), mib(m.hwm()), mib(m.file()), m.samples());
         }
         out.flush();
-        return r;
     }
 
     private void summary(Result result) {
@@ -278,19 +329,19 @@ public final class ForwardBench {
         if (s.peer()) {
             StringBuilder ratios = new StringBuilder();
             for (Row r : result.rows()) {
-                if (!r.engine().equals("Mesascope")) continue;
+                if (!r.mesascope()) continue;
                 if (!ratios.isEmpty()) ratios.append(", ");
-                ratios.append(r.gemm() ? "GEMM" : "hooks '" + r.hooks() + "'").append(String.format(Locale.ROOT, " %.2fx", result.ratio(r)));
+                ratios.append(r.engine().substring("Mesascope ".length())).append(r.gemm() ? " GEMM" : " hooks '" + r.hooks() + "'")
+                        .append(String.format(Locale.ROOT, " %.2fx", result.ratio(r)));
             }
             out.printf("ratio     Mesascope/libtorch throughput: %s%n", ratios);
         }
         out.printf("markdown  | shape | batch × tokens | row | tokens/s | median ms (of %d) | GFLOP/s | of GEMM peak | Mesascope/libtorch | RssAnon peak |%n", s.runs());
         out.printf("markdown  |---|---|---|---|---|---|---|---|---|%n");
         for (Row r : result.rows()) {
-            String engine = r.engine().equals("Mesascope") ? "Mesascope (" + backend + ")" : r.engine();
-            String what = engine + (r.gemm() ? " GEMM " + r.tokens() + "×" + model.config().dModel() + "→" + model.config().dMlp()
+            String what = r.engine() + (r.gemm() ? " GEMM " + r.tokens() + "×" + model.config().dModel() + "→" + model.config().dMlp()
                     : ", `" + r.hooks() + "`");
-            double ratio = r.engine().equals("Mesascope") ? result.ratio(r) : Double.NaN;
+            double ratio = r.mesascope() ? result.ratio(r) : Double.NaN;
             out.printf(Locale.ROOT, "markdown  | %s | %dx%d | %s | %.0f | %s | %.1f | %.0f%% | %s | %s |%n", s.label(), s.batch(), s.tokens(),
                     what, r.tokensPerSecond(), String.format(Locale.ROOT, r.median() < 100 ? "%.1f" : "%.0f", r.median()), r.gflops(),
                     100 * r.gflops() / peak,

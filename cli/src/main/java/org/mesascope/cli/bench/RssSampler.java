@@ -35,6 +35,13 @@ public final class RssSampler implements AutoCloseable {
         public boolean known() {
             return anonPeak >= 0;
         }
+
+        /** The larger of two runs' peaks, for a row measured in several parts (a null is no part yet). */
+        static Memory max(Memory a, Memory b) {
+            if (a == null) return b;
+            return new Memory(a.anonBefore, Math.max(a.anonPeak, b.anonPeak), Math.max(a.hwm, b.hwm), Math.max(a.file, b.file),
+                    Math.max(a.heapPeak, b.heapPeak), a.samples + b.samples);
+        }
     }
 
     private final MemoryMXBean heap = ManagementFactory.getMemoryMXBean();

@@ -15,6 +15,7 @@ import java.util.List;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * {@code mesascope bench forward} end to end on tiny checkpoints (what it prints, not how fast), its bad options, and
@@ -36,32 +37,48 @@ class BenchForwardCommandTest {
     @Test
     void llamaRowsWithThePeer(@TempDir Path dir) {
         Result r = run("bench", "forward", "--shape", "llama-demo", "--dir", dir.toString(), "--batch", "2", "--tokens", "8",
-                "--warmup", "0", "--runs", "1", "--device", "cpu");
+                "--gemm", "java", "--warmup", "0", "--runs", "1", "--device", "cpu");
         assertEquals(0, r.exit(), r.err());
         List<String> rows = r.lines("row ");
         assertEquals(6, rows.size(), r.out());
-        assertTrue(rows.get(0).contains("Mesascope forward, hooks 'blocks.*.hook_resid_*'"), rows.get(0));
-        assertTrue(rows.get(1).contains("Mesascope forward, hooks '*'"), rows.get(1));
-        assertTrue(rows.get(2).contains("Mesascope GEMM (16 x 64 -> 192, model.layers.0.mlp.up_proj.weight)"), rows.get(2));
-        assertTrue(rows.get(3).contains("libtorch forward, hooks 'blocks.*.hook_resid_*'"), rows.get(3));
+        // per hook selection, then the GEMMs: Mesascope's row and libtorch's, timed in turns
+        assertTrue(rows.get(0).contains("Mesascope java-vector forward, hooks 'blocks.*.hook_resid_*'"), rows.get(0));
+        assertTrue(rows.get(1).contains("libtorch forward, hooks 'blocks.*.hook_resid_*'"), rows.get(1));
+        assertTrue(rows.get(2).contains("Mesascope java-vector forward, hooks '*'"), rows.get(2));
+        assertTrue(rows.get(4).contains("Mesascope java-vector GEMM (16 x 64 -> 192, model.layers.0.mlp.up_proj.weight)"), rows.get(4));
         assertTrue(rows.get(5).contains("libtorch GEMM"), rows.get(5));
         // both engines streamed the same number of values: 3 resid hooks × 4 layers × 2 × 8 positions × d_model 64
         assertTrue(rows.get(0).contains("(12,288 values per pass"), rows.get(0));
-        assertTrue(rows.get(3).contains("(12,288 values per pass"), rows.get(3));
+        assertTrue(rows.get(1).contains("(12,288 values per pass"), rows.get(1));
         assertEquals(List.of(), r.lines("note "), "the peer has every hook Mesascope fires");
         assertEquals(1, r.lines("ratio ").size(), r.out());
         // the header, its separator line and one row per measurement
         List<String> markdown = r.lines("markdown ");
         assertEquals(8, markdown.size(), r.out());
-        assertTrue(markdown.get(2).startsWith("markdown  | llama-demo | 2x8 | Mesascope (" + Gemm.backend() + "), `blocks.*.hook_resid_*` |"), markdown.get(2));
-        assertTrue(markdown.get(5).startsWith("markdown  | llama-demo | 2x8 | libtorch, `blocks.*.hook_resid_*` |"), markdown.get(5));
+        assertTrue(markdown.get(2).startsWith("markdown  | llama-demo | 2x8 | Mesascope java-vector, `blocks.*.hook_resid_*` |"), markdown.get(2));
+        assertTrue(markdown.get(3).startsWith("markdown  | llama-demo | 2x8 | libtorch, `blocks.*.hook_resid_*` |"), markdown.get(3));
         assertEquals(6, r.lines("memory ").size(), "memory is sampled for every row where /proc is there");
+    }
+
+    @Test
+    void bothGemmPathsInOneRunWhereOpenBlasLoads(@TempDir Path dir) {
+        assumeTrue(Gemm.openBlasAvailable(), "OpenBLAS did not load on this machine");
+        Result r = run("bench", "forward", "--shape", "demo", "--dir", dir.toString(), "--tokens", "8", "--peer", "none",
+                "--hooks", "*", "--warmup", "0", "--runs", "2", "--device", "cpu");
+        assertEquals(0, r.exit(), r.err());
+        List<String> rows = r.lines("row ");
+        assertEquals(4, rows.size(), r.out());
+        assertTrue(rows.get(0).contains("Mesascope java-vector forward"), rows.get(0));
+        assertTrue(rows.get(1).contains("Mesascope openblas-"), rows.get(1));
+        assertTrue(rows.get(2).contains("Mesascope java-vector GEMM"), rows.get(2));
+        assertTrue(rows.get(3).contains("Mesascope openblas-"), rows.get(3));
+        assertTrue(r.out().contains("--gemm java,openblas"), r.out());
     }
 
     @Test
     void memoryRunWithoutThePeerAtAnotherDepth(@TempDir Path dir) {
         Result r = run("bench", "forward", "--shape", "llama-demo", "--layers", "2", "--peer", "none", "--dir", dir.toString(),
-                "--tokens", "4", "--warmup", "0", "--runs", "1", "--device", "cpu");
+                "--gemm", "java", "--tokens", "4", "--warmup", "0", "--runs", "1", "--device", "cpu");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().startsWith("model     random Llama llama-demo, 2 layers: 2 layers"), r.out());
         assertEquals(3, r.lines("row ").size(), r.out());
@@ -77,6 +94,7 @@ class BenchForwardCommandTest {
         assertUsage(run("bench", "backward"), "unknown benchmark 'backward' (known: forward)");
         assertUsage(run("bench", "forward", "--shape", "gpt5"), "unknown shape 'gpt5' (known: gpt2-small, llama-350m, demo, llama-demo)");
         assertUsage(run("bench", "forward", "--peer", "onnx"), "unknown --peer 'onnx' (known: libtorch, none)");
+        assertUsage(run("bench", "forward", "--gemm", "java,mkl"), "unknown --gemm 'mkl' (known: java, openblas)");
         assertUsage(run("bench", "forward", "--layers", "0"), "--layers must be positive");
         assertUsage(run("bench", "forward", "--batch", "0"), "--batch, --tokens and --runs must be positive");
         assertUsage(run("bench", "forward", "--runs", "0"), "--batch, --tokens and --runs must be positive");

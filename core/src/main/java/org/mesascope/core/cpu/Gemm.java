@@ -11,9 +11,10 @@ import java.nio.ByteOrder;
 /**
  * y[M,N] = x[M,K] · W (+ bias), W read from the memory-mapped checkpoint.
  *
- * <p>Two paths compute it, chosen once per JVM by the system property {@code mesascope.gemm}: {@code java} (the
- * Vector API kernel below), {@code openblas} (OpenBLAS's cblas_sgemm, see {@link Blas}), or {@code auto}: OpenBLAS
- * where its library loads, else Java. {@link #backend()} says which one runs. The default is {@link #DEFAULT_MODE}.
+ * <p>Two paths compute it, chosen by the system property {@code mesascope.gemm} when the class loads (or later by
+ * {@link #use}, for benchmarks that compare them in one process): {@code java} (the Vector API kernel below),
+ * {@code openblas} (OpenBLAS's cblas_sgemm, see {@link Blas}), or {@code auto}: OpenBLAS where its library loads,
+ * else Java. {@link #backend()} says which one runs. The default is {@link #DEFAULT_MODE}.
  *
  * <p>The Java path: W is either {@link Layout#OUT_IN} ([N, K], torch.nn.Linear) or {@link Layout#IN_OUT} ([K, N], GPT-2's Conv1D).
  * Each task owns a panel of {@link #PANEL} output columns: it packs that slice of W into a per-thread buffer as
@@ -50,10 +51,10 @@ public final class Gemm {
     /** The OpenBLAS path's converted F16/BF16 panel, per calling thread (its own: pool tasks fill it meanwhile). */
     private static final ThreadLocal<float[]> CONVERTED = ThreadLocal.withInitial(() -> new float[0]);
 
-    /** Whether matmul goes to OpenBLAS; decided once, from mesascope.gemm. */
-    private static final boolean OPENBLAS;
-    /** Set when mesascope.gemm=openblas was asked for and OpenBLAS did not load: matmul then fails with this. */
-    private static final String REFUSED;
+    /** Whether matmul goes to OpenBLAS: from mesascope.gemm, or {@link #use}. */
+    private static volatile boolean openBlas;
+    /** Set when openblas was asked for and OpenBLAS did not load, or the mode is unknown: matmul then fails with this. */
+    private static volatile String refused;
 
     /**
      * mesascope.gemm when unset. "java" keeps every row's result independent of the rest of its batch, bit for bit
@@ -62,22 +63,31 @@ public final class Gemm {
     static final String DEFAULT_MODE = "java";
 
     static {
-        String mode = System.getProperty("mesascope.gemm", DEFAULT_MODE).trim().toLowerCase(java.util.Locale.ROOT);
+        use(System.getProperty("mesascope.gemm", DEFAULT_MODE));
+    }
+
+    /**
+     * Switches every later matmul in this JVM to a path: "java", "openblas" or "auto" (as mesascope.gemm). For
+     * benchmarks that time both paths in one process; not to be called while a forward pass runs. An unknown mode, or
+     * openblas where it did not load, makes matmul and {@link #backend()} fail with the reason.
+     */
+    public static void use(String mode) {
+        mode = mode.trim().toLowerCase(java.util.Locale.ROOT);
         boolean blas = false;
-        String refused = null;
+        String why = null;
         switch (mode) {
             case "java" -> {
                 // Blas is not even touched: no native library is extracted or loaded
             }
             case "openblas" -> {
                 blas = Blas.available();
-                if (!blas) refused = "mesascope.gemm=openblas, but OpenBLAS did not load: " + Blas.failure();
+                if (!blas) why = "mesascope.gemm=openblas, but OpenBLAS did not load: " + Blas.failure();
             }
             case "auto", "" -> blas = Blas.available();
-            default -> refused = "mesascope.gemm=" + mode + ": expected java, openblas or auto";
+            default -> why = "mesascope.gemm=" + mode + ": expected java, openblas or auto";
         }
-        OPENBLAS = blas;
-        REFUSED = refused;
+        openBlas = blas;
+        refused = why;
     }
 
     private Gemm() {
@@ -85,13 +95,13 @@ public final class Gemm {
 
     /** One word for the GEMM path in use, for benchmark tables and logs: "openblas-0.3.31" or "java-vector". */
     public static String backend() {
-        if (REFUSED != null) throw new IllegalStateException(REFUSED);
-        return OPENBLAS ? "openblas-" + Blas.version() : "java-vector";
+        if (refused != null) throw new IllegalStateException(refused);
+        return openBlas ? "openblas-" + Blas.version() : "java-vector";
     }
 
     /** More about the path in use: for OpenBLAS its build configuration and the core it picked, and the thread count. */
     public static String backendDetail() {
-        return backend() + (OPENBLAS ? " (" + Blas.config() + ")" : " (" + S.length() + " float lanes)")
+        return backend() + (openBlas ? " (" + Blas.config() + ")" : " (" + S.length() + " float lanes)")
                 + ", " + Parallel.threads() + " threads";
     }
 
@@ -107,8 +117,8 @@ public final class Gemm {
      * @param y    row-major [m, n], overwritten
      */
     public static void matmul(float[] x, int m, int k, WeightTensor w, Layout layout, float[] bias, float[] y, int n) {
-        if (REFUSED != null) throw new IllegalStateException(REFUSED);
-        if (OPENBLAS) matmulBlas(x, m, k, w, layout, bias, y, n);
+        if (refused != null) throw new IllegalStateException(refused);
+        if (openBlas) matmulBlas(x, m, k, w, layout, bias, y, n);
         else matmulJava(x, m, k, w, layout, bias, y, n);
     }
 
