@@ -173,6 +173,39 @@ class GemmTest {
         assertTrue(Gemm.backendDetail().startsWith(b), Gemm.backendDetail());
     }
 
+    /** use() switches paths at run time; auto sends fewer than AUTO_MIN_ROWS rows to the Java kernel, more to OpenBLAS. */
+    @Test
+    void autoSendsSmallProductsToJavaAndLargeOnesToOpenBlas() {
+        assumeLoaded(Path.OPENBLAS);
+        String before = System.getProperty("mesascope.gemm", Gemm.DEFAULT_MODE);
+        Random rnd = new Random(9);
+        int k = 96, n = 80;
+        WeightTensor w = randomWeight(rnd, DType.F32, new int[]{n, k});
+        try {
+            for (int m : new int[]{1, Gemm.AUTO_MIN_ROWS - 1, Gemm.AUTO_MIN_ROWS, 40}) {
+                float[] x = new float[m * k];
+                for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+                float[] java = new float[m * n], blas = new float[m * n], auto = new float[m * n];
+                Gemm.matmulJava(x, m, k, w, Gemm.Layout.OUT_IN, null, java, n);
+                Gemm.matmulBlas(x, m, k, w, Gemm.Layout.OUT_IN, null, blas, n);
+                Gemm.use("auto");
+                Gemm.matmul(x, m, k, w, Gemm.Layout.OUT_IN, null, auto, n);
+                assertArrayEquals(m < Gemm.AUTO_MIN_ROWS ? java : blas, auto, "auto, m = " + m);
+                Gemm.use("java");
+                Gemm.matmul(x, m, k, w, Gemm.Layout.OUT_IN, null, auto, n);
+                assertArrayEquals(java, auto, "java, m = " + m);
+                Gemm.use("openblas");
+                Gemm.matmul(x, m, k, w, Gemm.Layout.OUT_IN, null, auto, n);
+                assertArrayEquals(blas, auto, "openblas, m = " + m);
+            }
+            Gemm.use("mkl");
+            IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, Gemm::backend);
+            assertEquals("mesascope.gemm=mkl: expected java, openblas or auto", e.getMessage());
+        } finally {
+            Gemm.use(before);
+        }
+    }
+
     private static void assumeLoaded(Path path) {
         if (path == Path.OPENBLAS) {
             Assumptions.assumeTrue(Blas.available(),

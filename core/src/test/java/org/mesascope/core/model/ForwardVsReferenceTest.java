@@ -1,6 +1,7 @@
 package org.mesascope.core.model;
 
 import org.junit.jupiter.api.Test;
+import org.mesascope.core.cpu.Gemm;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.reference.RefTensor;
 import org.mesascope.core.reference.ReferenceModel;
@@ -9,6 +10,7 @@ import org.mesascope.core.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -31,10 +33,26 @@ class ForwardVsReferenceTest {
         return dir;
     }
 
-    /** Runs both and compares every hook the reference has; the engine must have exactly the same hook names. */
+    /**
+     * Runs both and compares every hook the reference has; the engine must have exactly the same hook names. The
+     * engine runs once per GEMM path this machine has (the Java kernel; OpenBLAS where it loads).
+     */
     static void assertMatches(Path dir, int[] tokens) throws IOException {
         ReferenceModel ref = ReferenceModel.load(dir);
         ReferenceModel.Trace expected = ref.run(tokens);
+        List<String> paths = Gemm.openBlasAvailable() ? List.of("java", "openblas") : List.of("java");
+        String before = System.getProperty("mesascope.gemm", "auto");
+        try {
+            for (String path : paths) {
+                Gemm.use(path);
+                assertMatches(dir, tokens, expected, path);
+            }
+        } finally {
+            Gemm.use(before);
+        }
+    }
+
+    private static void assertMatches(Path dir, int[] tokens, ReferenceModel.Trace expected, String path) throws IOException {
         try (LoadedModel m = Models.load(dir.toString())) {
             EngineTrace actual = EngineTrace.run(m.model(), tokens);
             assertEquals(Set.copyOf(expected.names()), actual.only().keySet(), "hook names");
@@ -43,7 +61,7 @@ class ForwardVsReferenceTest {
                 Tensor a = actual.only().get(e.getKey());
                 assertArrayEquals(e.getValue().shape(), a.shape(), e.getKey() + " shape");
                 double err = e.getValue().relativeError(a.data());
-                assertTrue(err <= TOLERANCE, dir.getFileName() + " " + e.getKey() + ": relative error " + err);
+                assertTrue(err <= TOLERANCE, dir.getFileName() + " " + e.getKey() + " (GEMM " + path + "): relative error " + err);
             }
         }
     }
