@@ -1,0 +1,267 @@
+package org.mesascope.ui;
+
+import javafx.beans.property.IntegerProperty;
+import javafx.beans.property.SimpleIntegerProperty;
+import javafx.geometry.Orientation;
+import javafx.geometry.VPos;
+import javafx.scene.canvas.Canvas;
+import javafx.scene.canvas.GraphicsContext;
+import javafx.scene.control.ScrollBar;
+import javafx.scene.control.Tooltip;
+import javafx.scene.input.KeyEvent;
+import javafx.scene.input.MouseEvent;
+import javafx.scene.layout.Region;
+import javafx.scene.paint.Color;
+import javafx.scene.text.Font;
+import javafx.scene.text.TextAlignment;
+
+import java.util.List;
+import java.util.function.BiFunction;
+
+/**
+ * A rows × columns heatmap drawn on a {@link Canvas} (a chart library is too slow for 12 × 1024 cells): viridis
+ * colours for values in [0, 1], optional text per cell, row and column labels, a selected cell (click, or the arrow
+ * keys, Home/End, Page Up/Down) and a hover text. Only the columns in view are drawn; a scroll bar moves the view
+ * when the columns do not fit at the smallest cell width.
+ */
+public final class Heatmap extends Region {
+    static final double ROW_LABEL_WIDTH = 150, COLUMN_LABEL_HEIGHT = 34, MIN_CELL_WIDTH = 2, MAX_CELL_WIDTH = 64;
+    static final double MIN_TEXT_CELL_WIDTH = 22;
+    private static final Font CELL_FONT = Font.font("DejaVu Sans", 11);
+    private static final Font LABEL_FONT = Font.font("DejaVu Sans", 11);
+
+    /** What a heatmap shows. {@code values} row-major in [0, 1]; {@code cellText} null or row-major. */
+    public record Data(int rows, int columns, double[] values, String[] cellText, List<String> rowLabels,
+                       List<String> columnLabels) {
+        public Data {
+            if (values.length != rows * columns) throw new IllegalArgumentException(values.length + " values for " + rows + "×" + columns);
+            if (cellText != null && cellText.length != values.length) throw new IllegalArgumentException("one text per cell");
+        }
+
+        double value(int row, int column) {
+            return values[row * columns + column];
+        }
+    }
+
+    private final Canvas canvas = new Canvas();
+    private final ScrollBar scroll = new ScrollBar();
+    private final Tooltip tooltip = new Tooltip();
+    private final IntegerProperty selectedRow = new SimpleIntegerProperty(this, "selectedRow", -1);
+    private final IntegerProperty selectedColumn = new SimpleIntegerProperty(this, "selectedColumn", -1);
+    private final IntegerProperty hoverRow = new SimpleIntegerProperty(this, "hoverRow", -1);
+    private final IntegerProperty hoverColumn = new SimpleIntegerProperty(this, "hoverColumn", -1);
+    private Data data;
+    private BiFunction<Integer, Integer, String> hoverText = (r, c) -> "";
+    private double cellWidth, cellHeight;
+    private int firstColumn;
+
+    public Heatmap() {
+        getChildren().addAll(canvas, scroll);
+        scroll.setOrientation(Orientation.HORIZONTAL);
+        scroll.valueProperty().addListener((o, a, b) -> {
+            firstColumn = (int) Math.round(b.doubleValue());
+            redraw();
+        });
+        setFocusTraversable(true);
+        setMinSize(200, 120);
+        canvas.addEventHandler(MouseEvent.MOUSE_PRESSED, e -> {
+            requestFocus();
+            int[] cell = cellAt(e.getX(), e.getY());
+            if (cell != null) select(cell[0], cell[1]);
+        });
+        canvas.addEventHandler(MouseEvent.MOUSE_MOVED, e -> {
+            int[] cell = cellAt(e.getX(), e.getY());
+            hoverRow.set(cell == null ? -1 : cell[0]);
+            hoverColumn.set(cell == null ? -1 : cell[1]);
+            if (cell == null) Tooltip.uninstall(canvas, tooltip);
+            else {
+                tooltip.setText(hoverText.apply(cell[0], cell[1]));
+                Tooltip.install(canvas, tooltip);
+            }
+        });
+        addEventHandler(KeyEvent.KEY_PRESSED, this::key);
+        selectedRow.addListener((o, a, b) -> redraw());
+        selectedColumn.addListener((o, a, b) -> {
+            scrollTo(b.intValue());
+            redraw();
+        });
+    }
+
+    public IntegerProperty selectedRowProperty() {
+        return selectedRow;
+    }
+
+    public IntegerProperty selectedColumnProperty() {
+        return selectedColumn;
+    }
+
+    public IntegerProperty hoverRowProperty() {
+        return hoverRow;
+    }
+
+    public IntegerProperty hoverColumnProperty() {
+        return hoverColumn;
+    }
+
+    public void setHoverText(BiFunction<Integer, Integer, String> hoverText) {
+        this.hoverText = hoverText;
+    }
+
+    /** The hover text of a cell, as the tooltip shows it. */
+    public String hoverText(int row, int column) {
+        return hoverText.apply(row, column);
+    }
+
+    public Data data() {
+        return data;
+    }
+
+    public void setData(Data data) {
+        this.data = data;
+        if (data != null) {
+            if (selectedRow.get() >= data.rows()) selectedRow.set(data.rows() - 1);
+            if (selectedColumn.get() >= data.columns()) selectedColumn.set(data.columns() - 1);
+        }
+        requestLayout();
+        layoutChildren();
+    }
+
+    public void select(int row, int column) {
+        if (data == null) return;
+        selectedRow.set(Math.clamp(row, 0, data.rows() - 1));
+        selectedColumn.set(Math.clamp(column, 0, data.columns() - 1));
+    }
+
+    /** The canvas the cells are drawn on (for snapshots and the benchmark). */
+    public Canvas canvas() {
+        return canvas;
+    }
+
+    private void key(KeyEvent e) {
+        if (data == null) return;
+        int r = Math.max(0, selectedRow.get()), c = Math.max(0, selectedColumn.get());
+        int page = Math.max(1, visibleColumns() - 1);
+        switch (e.getCode()) {
+            case LEFT -> c--;
+            case RIGHT -> c++;
+            case UP -> r--;
+            case DOWN -> r++;
+            case HOME -> c = 0;
+            case END -> c = data.columns() - 1;
+            case PAGE_UP -> c -= page;
+            case PAGE_DOWN -> c += page;
+            default -> {
+                return;
+            }
+        }
+        select(r, c);
+        e.consume();
+    }
+
+    @Override
+    protected void layoutChildren() {
+        double w = getWidth(), h = getHeight();
+        if (data == null) {
+            canvas.setWidth(w);
+            canvas.setHeight(h);
+            scroll.setVisible(false);
+            redraw();
+            return;
+        }
+        double plotWidth = Math.max(1, w - ROW_LABEL_WIDTH);
+        cellWidth = Math.clamp(plotWidth / data.columns(), MIN_CELL_WIDTH, MAX_CELL_WIDTH);
+        boolean needsScroll = cellWidth * data.columns() > plotWidth + 0.5;
+        double scrollHeight = needsScroll ? scroll.prefHeight(-1) : 0;
+        scroll.setVisible(needsScroll);
+        scroll.resizeRelocate(ROW_LABEL_WIDTH, h - scrollHeight, plotWidth, scrollHeight);
+        double canvasHeight = h - scrollHeight;
+        cellHeight = Math.max(4, (canvasHeight - COLUMN_LABEL_HEIGHT) / data.rows());
+        canvas.setWidth(w);
+        canvas.setHeight(canvasHeight);
+        int visible = visibleColumns();
+        scroll.setMin(0);
+        scroll.setMax(Math.max(0, data.columns() - visible));
+        scroll.setVisibleAmount(visible);
+        firstColumn = Math.clamp(firstColumn, 0, Math.max(0, data.columns() - visible));
+        redraw();
+    }
+
+    private int visibleColumns() {
+        if (data == null || cellWidth <= 0) return 1;
+        return Math.max(1, Math.min(data.columns(), (int) ((getWidth() - ROW_LABEL_WIDTH) / cellWidth)));
+    }
+
+    private void scrollTo(int column) {
+        if (data == null || column < 0) return;
+        int visible = visibleColumns();
+        if (column < firstColumn) scroll.setValue(column);
+        else if (column >= firstColumn + visible) scroll.setValue(column - visible + 1);
+    }
+
+    /** The centre of a cell in this region's coordinates, if it is in view (tests point the mouse there). */
+    javafx.geometry.Point2D cellCentre(int row, int column) {
+        return new javafx.geometry.Point2D(ROW_LABEL_WIDTH + (column - firstColumn + 0.5) * cellWidth,
+                COLUMN_LABEL_HEIGHT + (row + 0.5) * cellHeight);
+    }
+
+    /** {row, column} under the point, or null. */
+    private int[] cellAt(double x, double y) {
+        if (data == null || x < ROW_LABEL_WIDTH || y < COLUMN_LABEL_HEIGHT) return null;
+        int c = firstColumn + (int) ((x - ROW_LABEL_WIDTH) / cellWidth);
+        int r = (int) ((y - COLUMN_LABEL_HEIGHT) / cellHeight);
+        return r < data.rows() && c < data.columns() ? new int[]{r, c} : null;
+    }
+
+    /** Draws the cells in view: one fillRect per cell, text only where a cell is wide enough to read it. */
+    public void redraw() {
+        GraphicsContext g = canvas.getGraphicsContext2D();
+        g.setFill(Color.WHITE);
+        g.fillRect(0, 0, canvas.getWidth(), canvas.getHeight());
+        if (data == null) return;
+        int visible = visibleColumns(), last = Math.min(data.columns(), firstColumn + visible);
+        boolean text = data.cellText() != null && cellWidth >= MIN_TEXT_CELL_WIDTH && cellHeight >= 12;
+        g.setFont(CELL_FONT);
+        g.setTextAlign(TextAlignment.CENTER);
+        g.setTextBaseline(VPos.CENTER);
+        for (int r = 0; r < data.rows(); r++) {
+            double y = COLUMN_LABEL_HEIGHT + r * cellHeight;
+            for (int c = firstColumn; c < last; c++) {
+                double v = data.value(r, c), x = ROW_LABEL_WIDTH + (c - firstColumn) * cellWidth;
+                g.setFill(Viridis.color(v));
+                g.fillRect(x, y, cellWidth, cellHeight);
+                if (text) {
+                    g.setFill(Viridis.textOn(v));
+                    g.fillText(clip(data.cellText()[r * data.columns() + c], cellWidth), x + cellWidth / 2, y + cellHeight / 2, cellWidth - 2);
+                }
+            }
+        }
+        g.setFill(Color.BLACK);
+        g.setFont(LABEL_FONT);
+        g.setTextAlign(TextAlignment.RIGHT);
+        for (int r = 0; r < data.rows(); r++) {
+            g.fillText(data.rowLabels().get(r), ROW_LABEL_WIDTH - 4, COLUMN_LABEL_HEIGHT + (r + 0.5) * cellHeight, ROW_LABEL_WIDTH - 6);
+        }
+        g.setTextAlign(TextAlignment.CENTER);
+        // a label per column when there is room, else every k-th one
+        int every = Math.max(1, (int) Math.ceil(MIN_TEXT_CELL_WIDTH / cellWidth));
+        for (int c = firstColumn; c < last; c += every) {
+            double x = ROW_LABEL_WIDTH + (c - firstColumn + 0.5) * cellWidth;
+            g.fillText(Integer.toString(c), x, 9, cellWidth * every);
+            if (every == 1) g.fillText(clip(data.columnLabels().get(c), cellWidth), x, 24, cellWidth - 1);
+        }
+        int sr = selectedRow.get(), sc = selectedColumn.get();
+        if (sr >= 0 && sc >= firstColumn && sc < last) {
+            g.setStroke(Color.web("#ff3b30"));
+            g.setLineWidth(2);
+            g.strokeRect(ROW_LABEL_WIDTH + (sc - firstColumn) * cellWidth + 1, COLUMN_LABEL_HEIGHT + sr * cellHeight + 1,
+                    Math.max(1, cellWidth - 2), Math.max(1, cellHeight - 2));
+        }
+    }
+
+    /** At most as many characters as fit a cell (about 7 px each at 11 px). */
+    private static String clip(String s, double width) {
+        int max = Math.max(1, (int) (width / 7));
+        String shown = s.replace("\n", "⏎");
+        return shown.length() <= max ? shown : shown.substring(0, Math.max(1, max - 1)) + "…";
+    }
+}

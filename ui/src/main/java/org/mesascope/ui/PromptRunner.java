@@ -1,0 +1,91 @@
+package org.mesascope.ui;
+
+import org.mesascope.core.hooks.HookRegistry;
+import org.mesascope.core.model.LoadedModel;
+import org.mesascope.probes.lens.Lens;
+import org.mesascope.probes.lens.LensReport;
+import org.mesascope.probes.lens.LensRunner;
+import org.mesascope.probes.lens.LogitLens;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.DoubleConsumer;
+
+/**
+ * Runs one prompt for the views: the probes library's {@link LensRunner} does the lens, and the same forward pass
+ * carries extra sinks that keep the attention patterns and the attention/MLP outputs, so the views cost one pass.
+ */
+public final class PromptRunner {
+    private PromptRunner() {
+    }
+
+    /**
+     * @param lens       null for the logit lens
+     * @param lensName   what the views call the lens
+     * @param registry   interventions to run the pass under (steering), or an empty registry
+     * @param progress   fraction of the pass done, called on the worker thread
+     */
+    public static PromptRun run(LoadedModel m, int[] tokens, Lens lens, String lensName, int topK, HookRegistry registry,
+                                Cancellation cancellation, DoubleConsumer progress) {
+        int layers = m.config().nLayers(), d = m.config().dModel(), length = tokens.length;
+        float[][][] patterns = new float[layers][][];
+        double[][] attnOut = new double[layers][], mlpOut = new double[layers][];
+        double[][][] residuals = new double[layers + 1][][];
+        registry.addSink("blocks.*.attn.hook_pattern", (hook, value, batch) -> {
+            int heads = value.dim(1), l = layerOf(hook);
+            float[][] perHead = new float[heads][length * length];
+            for (int h = 0; h < heads; h++) System.arraycopy(value.data(), h * length * length, perHead[h], 0, length * length);
+            patterns[l] = perHead;
+        }).addSink("blocks.*.hook_attn_out", (hook, value, batch) -> attnOut[layerOf(hook)] = norms(value.data(), length, d))
+                .addSink("blocks.*.hook_mlp_out", (hook, value, batch) -> mlpOut[layerOf(hook)] = norms(value.data(), length, d))
+                .addSink("blocks.*.hook_resid_pre", (hook, value, batch) -> residuals[layerOf(hook)] = rows(value.data(), length, d))
+                .addSink("blocks." + (layers - 1) + ".hook_resid_post", (hook, value, batch) -> residuals[layers] = rows(value.data(), length, d));
+        int total = m.model().hookNames().size();
+        int[] seen = {0};
+        cancellation.watch(registry, hook -> progress.accept(Math.min(1.0, ++seen[0] / (double) total)));
+        Lens used = lens == null ? new LogitLens(m.model()) : lens;
+        LensReport report = LensRunner.run(used, m.model(), m.tokenizer(), m.name(), tokens, topK, null, registry);
+        cancellation.check();
+
+        double[][] norm = new double[layers + 1][length], cosine = new double[layers + 1][length];
+        for (int r = 0; r <= layers; r++) {
+            for (int t = 0; t < length; t++) {
+                norm[r][t] = Math.sqrt(dot(residuals[r][t], residuals[r][t]));
+                double finalNorm = Math.sqrt(dot(residuals[layers][t], residuals[layers][t]));
+                cosine[r][t] = dot(residuals[r][t], residuals[layers][t]) / Math.max(1e-30, norm[r][t] * finalNorm);
+            }
+        }
+        List<String> texts = new ArrayList<>(length);
+        for (LensReport.TokenInfo info : report.tokens()) texts.add(info.text());
+        return new PromptRun(m.name(), lensName, tokens.clone(), List.copyOf(texts), report, patterns, norm, cosine,
+                attnOut, mlpOut);
+    }
+
+    /** {@code blocks.3.hook_x} → 3. */
+    static int layerOf(String hook) {
+        int from = "blocks.".length();
+        return Integer.parseInt(hook.substring(from, hook.indexOf('.', from)));
+    }
+
+    private static double[] norms(float[] x, int length, int d) {
+        double[] out = new double[length];
+        for (int t = 0; t < length; t++) {
+            double s = 0;
+            for (int i = 0; i < d; i++) s += (double) x[t * d + i] * x[t * d + i];
+            out[t] = Math.sqrt(s);
+        }
+        return out;
+    }
+
+    private static double[][] rows(float[] x, int length, int d) {
+        double[][] out = new double[length][d];
+        for (int t = 0; t < length; t++) for (int i = 0; i < d; i++) out[t][i] = x[t * d + i];
+        return out;
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int i = 0; i < a.length; i++) s += a[i] * b[i];
+        return s;
+    }
+}

