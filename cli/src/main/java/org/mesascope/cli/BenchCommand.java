@@ -29,7 +29,8 @@ import java.util.concurrent.Callable;
  * (see {@link ForwardBench}).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks. `bench forward`: CPU forward pass throughput with hooks streamed to a summing sink, against libtorch.")
+        description = {"Benchmarks. `bench forward`: CPU forward pass throughput with hooks streamed to a summing sink, against libtorch.",
+                "`bench kernels`: JMH benchmarks of the CPU engine's GEMM (both paths) and attention."})
 final class BenchCommand implements Callable<Integer> {
     /** The shapes --shape names. */
     private static final Map<String, DemoCheckpoint.Shape> SHAPES = new LinkedHashMap<>();
@@ -51,8 +52,22 @@ final class BenchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @picocli.CommandLine.Parameters(index = "0", paramLabel = "WHAT", description = "forward")
+    @picocli.CommandLine.Parameters(index = "0", paramLabel = "WHAT", description = "forward or kernels")
     String what;
+
+    @Option(names = "--include", defaultValue = "org.mesascope.cli.bench.kernels.",
+            description = "kernels: a regular expression over the JMH benchmark names (default: all of them)")
+    String include;
+
+    @Option(names = "--param", paramLabel = "NAME=V1,V2",
+            description = "kernels: restrict a benchmark parameter, e.g. --param path=openblas --param tokens=1024")
+    List<String> params;
+
+    @Option(names = "--forks", defaultValue = "1", description = "kernels: JVMs forked per benchmark (0: in this one) (default: ${DEFAULT-VALUE})")
+    int forks;
+
+    @Option(names = "--time-ms", defaultValue = "1000", description = "kernels: length of each warm-up and measured iteration (default: ${DEFAULT-VALUE})")
+    int timeMs;
 
     @Option(names = "--shape", defaultValue = "gpt2-small",
             description = "gpt2-small (124M), llama-350m (355M: GQA 16/4 heads, SwiGLU), demo or llama-demo (tiny) (default: ${DEFAULT-VALUE})")
@@ -90,7 +105,8 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!what.equals("forward")) throw new ParameterException(spec.commandLine(), "unknown benchmark '" + what + "' (known: forward)");
+        if (what.equals("kernels")) return kernels();
+        if (!what.equals("forward")) throw new ParameterException(spec.commandLine(), "unknown benchmark '" + what + "' (known: forward, kernels)");
         DemoCheckpoint.Shape s = SHAPES.get(shape);
         if (s == null) {
             throw new ParameterException(spec.commandLine(), "unknown shape '" + shape + "' (known: " + String.join(", ", SHAPES.keySet()) + ")");
@@ -130,6 +146,33 @@ final class BenchCommand implements Callable<Integer> {
         main.out().printf("command   mesascope bench forward --shape %s%s --batch %d --tokens %d%s --gemm %s --warmup %d --runs %d --peer %s (%s)%n",
                 shape, layers != null ? " --layers " + layers : "", batch, tokens, hooks.equals(RESID) ? "" : " --hooks '" + hooks + "'",
                 String.join(",", paths), warmup, runs, peer, LocalDate.now());
+        return 0;
+    }
+
+    /**
+     * The JMH benchmarks under org.mesascope.cli.bench.kernels: --warmup and --runs iterations of --time-ms each, JMH's
+     * table on standard output. Forked JVMs get this one's classpath and flags.
+     */
+    private int kernels() {
+        if (runs < 1 || warmup < 0 || forks < 0 || timeMs < 1) {
+            throw new ParameterException(spec.commandLine(), "--runs and --time-ms must be positive, --warmup and --forks not negative");
+        }
+        org.openjdk.jmh.runner.options.ChainedOptionsBuilder options = new org.openjdk.jmh.runner.options.OptionsBuilder()
+                .include(include).forks(forks).warmupIterations(warmup).measurementIterations(runs)
+                .warmupTime(org.openjdk.jmh.runner.options.TimeValue.milliseconds(timeMs))
+                .measurementTime(org.openjdk.jmh.runner.options.TimeValue.milliseconds(timeMs));
+        for (String p : params == null ? List.<String>of() : params) {
+            int eq = p.indexOf('=');
+            if (eq < 1) throw new ParameterException(spec.commandLine(), "--param wants NAME=VALUE[,VALUE...], got '" + p + "'");
+            options.param(p.substring(0, eq), p.substring(eq + 1).split(","));
+        }
+        try {
+            new org.openjdk.jmh.runner.Runner(options.build()).run();
+        } catch (org.openjdk.jmh.runner.NoBenchmarksException e) {
+            throw new MesascopeException("no JMH benchmark matches --include '" + include + "'");
+        } catch (org.openjdk.jmh.runner.RunnerException e) {
+            throw new MesascopeException("JMH: " + e.getMessage());
+        }
         return 0;
     }
 

@@ -89,9 +89,34 @@ class BenchForwardCommandTest {
     }
 
     @Test
+    void kernelsRunsTheJmhBenchmarks() {
+        StringWriter out = new StringWriter(), err = new StringWriter();
+        java.io.PrintStream stdout = System.out;
+        java.io.ByteArrayOutputStream jmh = new java.io.ByteArrayOutputStream();
+        int exit;
+        // JMH prints its table to System.out; in this JVM (no fork), for one small case, one short iteration
+        System.setOut(new java.io.PrintStream(jmh, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            exit = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute("bench", "kernels",
+                    "--include", "AttentionBenchmark", "--param", "tokens=128", "--param", "heads=16/4", "--forks", "0",
+                    "--warmup", "0", "--runs", "1", "--time-ms", "50");
+        } finally {
+            System.setOut(stdout);
+        }
+        String table = jmh.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, exit, err + table);
+        assertTrue(table.lines().anyMatch(l -> l.startsWith("AttentionBenchmark.attend") && l.contains("16/4") && l.contains("ms/op")), table);
+
+        Result none = run("bench", "kernels", "--include", "NoSuchBenchmark", "--forks", "0", "--runs", "1", "--time-ms", "10");
+        assertEquals(Main.FAILURE, none.exit(), none.err());
+        assertOneLine(none, "no JMH benchmark matches --include 'NoSuchBenchmark'");
+    }
+
+    @Test
     void badOptionsGiveOneLine(@TempDir Path dir) {
         String d = dir.toString();
-        assertUsage(run("bench", "backward"), "unknown benchmark 'backward' (known: forward)");
+        assertUsage(run("bench", "backward"), "unknown benchmark 'backward' (known: forward, kernels)");
+        assertUsage(run("bench", "kernels", "--param", "path"), "--param wants NAME=VALUE[,VALUE...], got 'path'");
         assertUsage(run("bench", "forward", "--shape", "gpt5"), "unknown shape 'gpt5' (known: gpt2-small, llama-350m, demo, llama-demo)");
         assertUsage(run("bench", "forward", "--peer", "onnx"), "unknown --peer 'onnx' (known: libtorch, none)");
         assertUsage(run("bench", "forward", "--gemm", "java,mkl"), "unknown --gemm 'mkl' (known: java, openblas)");
