@@ -76,7 +76,8 @@ public final class AttentionView extends BorderPane {
         double[] values = new double[t * t];
         float[] p = run.patterns()[layer.getValue()][head.getValue()];
         for (int i = 0; i < values.length; i++) values[i] = p[i];
-        heatmap.setData(new Heatmap.Data(t, t, values, null, run.tokenTexts().stream()
-                .map(s -> s.replace("\n", "⏎")).toList(), run.tokenTexts()));
+        java.util.List<String> queries = IntStream.range(0, t)
+                .mapToObj(q -> q + "  " + run.tokenTexts().get(q).replace("\n", "⏎")).toList();
+        heatmap.setData(new Heatmap.Data(t, t, values, null, queries, run.tokenTexts()));
     }
 }

@@ -25,7 +25,7 @@ import java.util.function.BiFunction;
  * when the columns do not fit at the smallest cell width.
  */
 public final class Heatmap extends Region {
-    static final double ROW_LABEL_WIDTH = 150, COLUMN_LABEL_HEIGHT = 34, MIN_CELL_WIDTH = 2, MAX_CELL_WIDTH = 64;
+    static final double ROW_LABEL_WIDTH = 150, COLUMN_LABEL_HEIGHT = 34, MIN_CELL_WIDTH = 2, MAX_CELL_WIDTH = 64, MAX_CELL_HEIGHT = 64;
     static final double MIN_TEXT_CELL_WIDTH = 22;
     private static final Font CELL_FONT = Font.font("DejaVu Sans", 11);
     private static final Font LABEL_FONT = Font.font("DejaVu Sans", 11);
@@ -54,6 +54,7 @@ public final class Heatmap extends Region {
     private BiFunction<Integer, Integer, String> hoverText = (r, c) -> "";
     private double cellWidth, cellHeight;
     private int firstColumn;
+    private String legendLow = "0", legendHigh = "1";
 
     public Heatmap() {
         getChildren().addAll(canvas, scroll);
@@ -175,7 +176,7 @@ public final class Heatmap extends Region {
         scroll.setVisible(needsScroll);
         scroll.resizeRelocate(ROW_LABEL_WIDTH, h - scrollHeight, plotWidth, scrollHeight);
         double canvasHeight = h - scrollHeight;
-        cellHeight = Math.max(4, (canvasHeight - COLUMN_LABEL_HEIGHT) / data.rows());
+        cellHeight = Math.clamp((canvasHeight - COLUMN_LABEL_HEIGHT) / data.rows(), 4, MAX_CELL_HEIGHT);
         canvas.setWidth(w);
         canvas.setHeight(canvasHeight);
         int visible = visibleColumns();
@@ -249,13 +250,42 @@ public final class Heatmap extends Region {
             g.fillText(Integer.toString(c), x, 9, cellWidth * every);
             if (every == 1) g.fillText(clip(data.columnLabels().get(c), cellWidth), x, 24, cellWidth - 1);
         }
+        drawLegend(g);
         int sr = selectedRow.get(), sc = selectedColumn.get();
+        if (sr >= 0 && sc < 0) {
+            // a view that selects whole rows (the attention view's query)
+            g.setStroke(Color.web("#ff3b30"));
+            g.setLineWidth(2);
+            g.strokeRect(ROW_LABEL_WIDTH + 1, COLUMN_LABEL_HEIGHT + sr * cellHeight + 1,
+                    Math.max(1, (last - firstColumn) * cellWidth - 2), Math.max(1, cellHeight - 2));
+        }
         if (sr >= 0 && sc >= firstColumn && sc < last) {
             g.setStroke(Color.web("#ff3b30"));
             g.setLineWidth(2);
             g.strokeRect(ROW_LABEL_WIDTH + (sc - firstColumn) * cellWidth + 1, COLUMN_LABEL_HEIGHT + sr * cellHeight + 1,
                     Math.max(1, cellWidth - 2), Math.max(1, cellHeight - 2));
         }
+    }
+
+    /** The colour scale in the top-left corner: the low end, the viridis ramp, the high end. */
+    private void drawLegend(GraphicsContext g) {
+        double x0 = 8, y0 = 6, width = 100, height = 10;
+        for (int i = 0; i < width; i++) {
+            g.setFill(Viridis.color(i / (width - 1)));
+            g.fillRect(x0 + i, y0 + 12, 1, height);
+        }
+        g.setFill(Color.BLACK);
+        g.setTextAlign(TextAlignment.LEFT);
+        g.fillText(legendLow, x0, y0 + 3);
+        g.setTextAlign(TextAlignment.RIGHT);
+        g.fillText(legendHigh, x0 + width, y0 + 3);
+    }
+
+    /** The texts at the two ends of the colour scale ("0" and "1" unless a view says otherwise). */
+    public void setLegend(String low, String high) {
+        legendLow = low;
+        legendHigh = high;
+        redraw();
     }
 
     /** At most as many characters as fit a cell (about 7 px each at 11 px). */

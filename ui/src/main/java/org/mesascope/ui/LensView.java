@@ -70,6 +70,9 @@ public final class LensView extends BorderPane {
         heatmap.hoverRowProperty().addListener((o, a, b) -> showHover());
         heatmap.hoverColumnProperty().addListener((o, a, b) -> showHover());
         heatmap.setHoverText(this::describe);
+        // keyboard users get the same text for the selected cell
+        heatmap.selectedRowProperty().addListener((o, a, b) -> showHover());
+        heatmap.selectedColumnProperty().addListener((o, a, b) -> showHover());
     }
 
     public Heatmap heatmap() {
@@ -82,11 +85,13 @@ public final class LensView extends BorderPane {
 
     public void show(PromptRun run) {
         this.run = run;
+        heatmap.setLegend("p 0", "1");
         if (run == null) {
             heatmap.setData(null);
             return;
         }
         heatmap.setData(data(run.lens(), colour.getValue()));
+        showHover();
         caption.setText(run.lensName() + " · " + run.modelName() + " · " + run.lens().rows().size() + " rows × "
                 + run.length() + " positions");
     }
@@ -116,9 +121,15 @@ public final class LensView extends BorderPane {
         return hook.startsWith("blocks.") ? hook.substring("blocks.".length()).replace(".hook_", " ") : hook;
     }
 
+    /** The hovered cell's top-k, else the selected cell's. */
     private void showHover() {
         int r = heatmap.hoverRowProperty().get(), c = heatmap.hoverColumnProperty().get();
-        hover.setText(r < 0 || c < 0 || run == null ? " " : describe(r, c));
+        if (r < 0 || c < 0) {
+            r = heatmap.selectedRowProperty().get();
+            c = heatmap.selectedColumnProperty().get();
+        }
+        boolean inside = run != null && r >= 0 && c >= 0 && r < run.lens().rows().size() && c < run.length();
+        hover.setText(inside ? describe(r, c) : " ");
     }
 
     /** The hover text of a cell: the row, the position's token, top-k with probabilities, entropy, KL and the target. */

@@ -8,6 +8,8 @@ import java.nio.file.Path;
 
 /** The JavaFX application: one {@link Workbench} window, which opens a shipped organism on start. */
 public final class MesascopeApp extends Application {
+    /** Set by {@link UiMain} from the command line before the launch. */
+    static volatile UiMain.FirstRun first = new UiMain.FirstRun(Workbench.FIRST_MODEL, Workbench.FIRST_PROMPT);
     private Workbench workbench;
 
     @Override
@@ -16,7 +18,7 @@ public final class MesascopeApp extends Application {
         stage.setTitle("Mesascope");
         stage.setScene(new Scene(workbench, 1280, 800));
         stage.show();
-        workbench.openFirst();
+        workbench.open(first.model(), first.prompt());
     }
 
     @Override

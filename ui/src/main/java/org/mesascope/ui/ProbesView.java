@@ -92,6 +92,12 @@ public final class ProbesView extends BorderPane {
             all.add(s);
         });
         chart.getData().setAll(all);
+        double last = curves.series().values().stream().flatMap(List::stream).mapToDouble(p -> p[0]).max().orElse(1);
+        NumberAxis x = (NumberAxis) chart.getXAxis();
+        x.setAutoRanging(false);
+        x.setLowerBound(0);
+        x.setUpperBound(Math.max(1, last));
+        x.setTickUnit(Math.max(1, Math.ceil(last / 24.0)));
     }
 
     public LineChart<Number, Number> chart() {

