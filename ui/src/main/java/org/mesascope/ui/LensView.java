@@ -134,7 +134,11 @@ public final class LensView extends BorderPane {
 
     /** The hover text of a cell: the row, the position's token, top-k with probabilities, entropy, KL and the target. */
     public String describe(int row, int column) {
-        if (run == null) return "";
+        return run == null ? "" : describe(run, row, column);
+    }
+
+    /** The hover text of one cell of {@code run}'s lens. */
+    static String describe(PromptRun run, int row, int column) {
         LensReport.Row r = run.lens().rows().get(row);
         LensReport.Position p = r.positions().get(column);
         StringBuilder sb = new StringBuilder();

@@ -120,5 +120,7 @@ public final class SteeringView extends BorderPane {
         description.setText("steering: " + r.steeringText());
         lensBefore.setData(LensView.data(r.unsteeredRun().lens(), LensView.Colour.TOP));
         lensAfter.setData(LensView.data(r.steeredRun().lens(), LensView.Colour.TOP));
+        lensBefore.setHoverText((row, column) -> LensView.describe(r.unsteeredRun(), row, column));
+        lensAfter.setHoverText((row, column) -> LensView.describe(r.steeredRun(), row, column));
     }
 }

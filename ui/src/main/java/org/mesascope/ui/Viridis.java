@@ -12,6 +12,7 @@ public final class Viridis {
             0x440154, 0x482475, 0x414487, 0x355f8d, 0x2a788e, 0x21918c,
             0x22a884, 0x44bf70, 0x7ad151, 0xbddf26, 0xfde725};
     private static final Color[] TABLE = new Color[256];
+    private static final int[] ARGB = new int[256];
     /** Per entry: black text contrasts more than white (WCAG relative luminance above 0.179). */
     private static final boolean[] DARK_TEXT = new boolean[256];
 
@@ -31,6 +32,8 @@ public final class Viridis {
                 luminance += weights[k] * (c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4));
             }
             TABLE[i] = Color.color(rgb[0], rgb[1], rgb[2]);
+            ARGB[i] = 0xff000000 | (int) Math.round(rgb[0] * 255) << 16 | (int) Math.round(rgb[1] * 255) << 8
+                    | (int) Math.round(rgb[2] * 255);
             DARK_TEXT[i] = luminance > 0.179;
         }
     }
@@ -46,6 +49,11 @@ public final class Viridis {
     /** The colour of {@code x} in [0, 1] (clamped; NaN as 0). */
     public static Color color(double x) {
         return TABLE[index(x)];
+    }
+
+    /** {@link #color} as opaque 0xAARRGGBB, for pixel buffers. */
+    public static int argb(double x) {
+        return ARGB[index(x)];
     }
 
     /** Black or white, whichever reads better on {@link #color}(x). */
