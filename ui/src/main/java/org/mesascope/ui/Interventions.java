@@ -67,9 +67,9 @@ public final class Interventions {
         progress.accept(0.25);
         int[] after = Generation.greedy(m.model(), prompt, maxNew, cancellation.watch(steering.registry(), h -> {}), stop);
         progress.accept(0.5);
-        PromptRun lensBefore = PromptRunner.run(m, prompt, null, "logit lens", 5, new HookRegistry(), cancellation, p -> {});
+        PromptRun lensBefore = PromptRunner.run(m, prompt, null, "logit lens", 5, null, null, new HookRegistry(), cancellation, p -> {});
         progress.accept(0.75);
-        PromptRun lensAfter = PromptRunner.run(m, prompt, null, "logit lens, steered", 5, steering.registry(), cancellation, p -> {});
+        PromptRun lensAfter = PromptRunner.run(m, prompt, null, "logit lens, steered", 5, null, null, steering.registry(), cancellation, p -> {});
         return new Result(r, steering.describe(), text(m, prompt, before), text(m, prompt, after), lensBefore, lensAfter);
     }
 

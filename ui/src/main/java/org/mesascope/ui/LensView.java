@@ -4,6 +4,7 @@ import javafx.geometry.Insets;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.RadioButton;
+import javafx.scene.control.TextField;
 import javafx.scene.control.ToggleGroup;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
@@ -21,7 +22,7 @@ import java.util.Locale;
  */
 public final class LensView extends BorderPane {
     public enum Colour {
-        TOP("top-1 probability"), TARGET("next-token probability");
+        TOP("top-1 probability"), TARGET("target probability");
 
         private final String label;
 
@@ -39,6 +40,8 @@ public final class LensView extends BorderPane {
     private final Label hover = new Label(" ");
     private final Label caption = new Label();
     private final ComboBox<Colour> colour = new ComboBox<>();
+    /** A token to score every cell against; empty for each position's next input token. */
+    final TextField target = new TextField();
     final RadioButton logit = new RadioButton("logit lens");
     final RadioButton tuned = new RadioButton("tuned lens…");
     private PromptRun run;
@@ -48,6 +51,9 @@ public final class LensView extends BorderPane {
         hover.setId("lensHover");
         caption.setId("lensCaption");
         colour.setId("lensColour");
+        target.setId("lensTarget");
+        target.setPromptText("next token");
+        target.setPrefColumnCount(10);
         logit.setId("logitLens");
         tuned.setId("tunedLens");
         ToggleGroup lens = new ToggleGroup();
@@ -57,7 +63,8 @@ public final class LensView extends BorderPane {
         colour.getItems().setAll(Colour.values());
         colour.setValue(Colour.TOP);
         colour.valueProperty().addListener((o, a, b) -> show(run));
-        HBox controls = new HBox(12, logit, tuned, new Label("colour:"), colour, caption);
+        HBox controls = new HBox(12, logit, tuned, new Label("colour:"), colour, new Label("target:"), target, caption);
+        controls.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
         controls.setPadding(new Insets(6));
         setTop(controls);
         setCenter(heatmap);
@@ -92,7 +99,8 @@ public final class LensView extends BorderPane {
         }
         heatmap.setData(data(run.lens(), colour.getValue()));
         showHover();
-        caption.setText(run.lensName() + " · " + run.modelName() + " · " + run.lens().rows().size() + " rows × "
+        caption.setText(run.lensName() + " · target: " + (run.targetText() == null ? "the next token" : quoted(run.targetText()))
+                + " · " + run.modelName() + " · " + run.lens().rows().size() + " rows × "
                 + run.length() + " positions");
     }
 
@@ -147,8 +155,9 @@ public final class LensView extends BorderPane {
         for (LensReport.Top top : p.top()) sb.append(String.format(Locale.ROOT, "  %s %.4f", quoted(top.text()), top.prob()));
         sb.append(String.format(Locale.ROOT, " · entropy %.3f nats · KL(final‖row) %.3f nats", p.entropy(), p.klToFinal()));
         if (p.target() != null) {
-            sb.append(String.format(Locale.ROOT, " · next token %s p %.4f rank %d",
-                    quoted(run.lens().tokens().get(column + 1).text()), p.target().prob(), p.target().rank()));
+            String name = run.targetText() != null ? "target " + quoted(run.targetText())
+                    : "next token " + quoted(run.lens().tokens().get(column + 1).text());
+            sb.append(String.format(Locale.ROOT, " · %s p %.4f rank %d", name, p.target().prob(), p.target().rank()));
         }
         return sb.toString();
     }

@@ -9,13 +9,14 @@ import java.util.List;
  * probes library), the attention patterns and the residual-stream statistics.
  *
  * @param lensName     "logit lens" or "tuned lens (DIR)"
+ * @param targetText   the token every position's target probability is for, or null for the next input token
  * @param patterns     [layer][head][query * T + key] attention probabilities
  * @param residualNorm [lens row][position] L2 norm of the residual entering each block, then of the last output
  * @param cosineToFinal [lens row][position] cosine between that residual and the final residual at the position
  * @param attnOutNorm  [layer][position] L2 norm of what attention adds to the residual
  * @param mlpOutNorm   [layer][position] L2 norm of what the MLP adds to the residual
  */
-public record PromptRun(String modelName, String lensName, int[] tokens, List<String> tokenTexts, LensReport lens,
+public record PromptRun(String modelName, String lensName, String targetText, int[] tokens, List<String> tokenTexts, LensReport lens,
                         float[][][] patterns, double[][] residualNorm, double[][] cosineToFinal,
                         double[][] attnOutNorm, double[][] mlpOutNorm) {
     public int length() {

@@ -22,11 +22,13 @@ public final class PromptRunner {
     /**
      * @param lens       null for the logit lens
      * @param lensName   what the views call the lens
+     * @param target     a token id every position is scored against, or null for each position's next input token
+     * @param targetText what the views call that token (null with {@code target} null)
      * @param registry   interventions to run the pass under (steering), or an empty registry
      * @param progress   fraction of the pass done, called on the worker thread
      */
-    public static PromptRun run(LoadedModel m, int[] tokens, Lens lens, String lensName, int topK, HookRegistry registry,
-                                Cancellation cancellation, DoubleConsumer progress) {
+    public static PromptRun run(LoadedModel m, int[] tokens, Lens lens, String lensName, int topK, Integer target,
+                                String targetText, HookRegistry registry, Cancellation cancellation, DoubleConsumer progress) {
         int layers = m.config().nLayers(), d = m.config().dModel(), length = tokens.length;
         float[][][] patterns = new float[layers][][];
         double[][] attnOut = new double[layers][], mlpOut = new double[layers][];
@@ -44,7 +46,12 @@ public final class PromptRunner {
         int[] seen = {0};
         cancellation.watch(registry, hook -> progress.accept(Math.min(1.0, ++seen[0] / (double) total)));
         Lens used = lens == null ? new LogitLens(m.model()) : lens;
-        LensReport report = LensRunner.run(used, m.model(), m.tokenizer(), m.name(), tokens, topK, null, registry);
+        int[] targets = null;
+        if (target != null) {
+            targets = new int[length];
+            java.util.Arrays.fill(targets, target);
+        }
+        LensReport report = LensRunner.run(used, m.model(), m.tokenizer(), m.name(), tokens, topK, targets, registry);
         cancellation.check();
 
         double[][] norm = new double[layers + 1][length], cosine = new double[layers + 1][length];
@@ -57,7 +64,7 @@ public final class PromptRunner {
         }
         List<String> texts = new ArrayList<>(length);
         for (LensReport.TokenInfo info : report.tokens()) texts.add(info.text());
-        return new PromptRun(m.name(), lensName, tokens.clone(), List.copyOf(texts), report, patterns, norm, cosine,
+        return new PromptRun(m.name(), lensName, targetText, tokens.clone(), List.copyOf(texts), report, patterns, norm, cosine,
                 attnOut, mlpOut);
     }
 

@@ -125,6 +125,10 @@ public final class Workbench extends BorderPane {
         progress.progressProperty().bind(jobs.progressProperty());
         progress.visibleProperty().bind(jobs.runningProperty());
         status.textProperty().bind(jobs.statusProperty());
+        lensView.target.setOnAction(e -> {
+            lensView.setColour(LensView.Colour.TARGET);
+            runPrompt();
+        });
         lensView.logit.setOnAction(e -> {
             tunedLens = null;
             runPrompt();
@@ -179,6 +183,7 @@ public final class Workbench extends BorderPane {
         String text = prompt.getText();
         boolean ids = tokenIds.isSelected();
         Path tuned = tunedLens;
+        String targetText = lensView.target.getText();
         if (spec.isEmpty()) {
             jobs.statusProperty().set("error: choose a model first (an organism name, a folder or a Hugging Face id)");
             return;
@@ -189,7 +194,9 @@ public final class Workbench extends BorderPane {
             int[] tokens = tokens(m, text, ids);
             TunedLens lens = tuned == null ? null : TunedLens.load(tuned, m);
             String lensName = tuned == null ? "logit lens" : "tuned lens (" + tuned.getFileName() + ")";
-            PromptRun r = PromptRunner.run(m, tokens, lens, lensName, 5, new HookRegistry(), cancellation, progressOut::accept);
+            Integer target = targetText.isEmpty() ? null : targetToken(m, targetText);
+            PromptRun r = PromptRunner.run(m, tokens, lens, lensName, 5, target, target == null ? null : targetText,
+                    new HookRegistry(), cancellation, progressOut::accept);
             return new RunOutcome(spec, r, SteerHooks.steerable(m.model()), m.config().nLayers());
         }, this::show);
     }
@@ -247,6 +254,14 @@ public final class Workbench extends BorderPane {
         loaded = m;
         loadedSpec = spec;
         return m;
+    }
+
+    /** The one token {@code text} encodes to (the lens target). */
+    static int targetToken(LoadedModel m, String text) {
+        if (m.tokenizer() == null) throw new MesascopeException(m.name() + " has no tokenizer, which a target token by text needs");
+        int[] ids = m.tokenizer().encode(text);
+        if (ids.length != 1) throw new MesascopeException("target '" + text + "' is " + ids.length + " tokens; give the text of one token");
+        return ids[0];
     }
 
     /** The prompt's token ids, checked against the model as the CLI checks them. */

