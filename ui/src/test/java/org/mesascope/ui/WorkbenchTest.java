@@ -15,6 +15,9 @@ import org.mesascope.core.model.Models;
 import org.mesascope.probes.lens.LensJson;
 import org.mesascope.probes.lens.LensRunner;
 import org.mesascope.probes.lens.tuned.TunedLens;
+import org.mesascope.probes.scan.Estimate;
+import org.mesascope.probes.scan.Finding;
+import org.mesascope.probes.scan.ScanReport;
 import org.mesascope.probes.lens.LogitLens;
 import org.testfx.api.FxRobot;
 import org.testfx.framework.junit5.ApplicationExtension;
@@ -194,7 +197,30 @@ class WorkbenchTest {
         Files.writeString(notAReport, "{\"model\": \"x\", \"rows\": []}");
         var e = org.junit.jupiter.api.Assertions.assertThrows(org.mesascope.core.MesascopeException.class,
                 () -> ProbesView.read(notAReport));
-        assertEquals("lens.json has no per-layer 'layers' array; open a probe or CCS report", e.getMessage());
+        assertEquals("lens.json has neither a per-layer 'layers' array nor scan rows; open a probe, CCS or scan report",
+                e.getMessage());
+    }
+
+    @Test
+    void theProbesViewPlotsEachScanHeuristicOnTheModelAndItsControl(FxRobot robot, @TempDir Path dir) throws Exception {
+        Finding model = new Finding("lookahead", "search", new Estimate(0.8, 0.7, 0.9, 200), new double[]{0.1, 0.5, 0.9, 0.95},
+                "probe accuracy", java.util.Map.of());
+        Finding control = new Finding("lookahead", "search-control", new Estimate(0.2, 0.1, 0.3, 200),
+                new double[]{0.1, 0.2, 0.25, 0.3}, "probe accuracy", java.util.Map.of());
+        ScanReport scan = new ScanReport("search", "search-control", "search", 1, List.of(
+                new ScanReport.Row("lookahead", "accuracy of the future path node", model, control, null),
+                new ScanReport.Row("refinement", "lens sharpening", null, null, "no lens rows")));
+        Path file = dir.resolve("scan.json");
+        Files.writeString(file, scan.toJson());
+        ProbesView.Curves curves = ProbesView.read(file);
+        assertEquals(1, curves.panels().size(), "the skipped heuristic has no chart");
+        robot.interact(() -> workbench.probesView.show(curves));
+        var series = workbench.probesView.chart().getData();
+        assertEquals(List.of("search", "search-control (control)"), series.stream().map(s -> s.getName()).toList());
+        assertEquals(0.95, series.get(0).getData().get(3).getYValue().doubleValue(), 0.0);
+        assertEquals(0.3, series.get(1).getData().get(3).getYValue().doubleValue(), 0.0);
+        String caption = robot.lookup("#probePanelCaption").queryLabeled().getText();
+        assertTrue(caption.startsWith("search 0.800 [0.700, 0.900] · search-control 0.200 [0.100, 0.300]"), caption);
     }
 
     @Test
