@@ -267,6 +267,13 @@ public final class Heatmap extends Region {
             g.strokeRect(ROW_LABEL_WIDTH + 1, COLUMN_LABEL_HEIGHT + sr * cellHeight + 1,
                     Math.max(1, (last - firstColumn) * cellWidth - 2), Math.max(1, cellHeight - 2));
         }
+        if (sr < 0 && sc >= firstColumn && sc < last) {
+            // a view that selects whole columns (a position, in the patching view)
+            g.setStroke(Color.web("#ff3b30"));
+            g.setLineWidth(2);
+            g.strokeRect(ROW_LABEL_WIDTH + (sc - firstColumn) * cellWidth + 1, COLUMN_LABEL_HEIGHT + 1,
+                    Math.max(1, cellWidth - 2), Math.max(1, data.rows() * cellHeight - 2));
+        }
         if (sr >= 0 && sc >= firstColumn && sc < last) {
             g.setStroke(Color.web("#ff3b30"));
             g.setLineWidth(2);

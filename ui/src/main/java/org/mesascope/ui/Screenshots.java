@@ -62,12 +62,16 @@ public final class Screenshots {
             w.steerAt(10);
         });
         waitFor(() -> w.steeringView.result() != null && !w.jobs().runningProperty().get());
-        shoot(w, 3, out.resolve("ui-interventions.png"));
+        shoot(w, 3, out.resolve("ui-steering.png"));
+        onFx(() -> w.patchingView.run.fire());
+        waitFor(() -> w.patchingView.report() != null && !w.jobs().runningProperty().get());
+        onFx(() -> w.selection().positionProperty().set(4));
+        shoot(w, 4, out.resolve("ui-patching.png"));
         onFx(() -> w.probesView.show(ProbesView.read(probeReport)));
-        shoot(w, 4, out.resolve("ui-probes.png"));
+        shoot(w, 5, out.resolve("ui-probes.png"));
         onFx(w::close);
         Platform.exit();
-        System.out.println("wrote 5 screenshots to " + out);
+        System.out.println("wrote 6 screenshots to " + out);
     }
 
     private static void shoot(Workbench w, int tab, Path file) throws Exception {

