@@ -94,6 +94,11 @@ public final class HookRegistry {
             public boolean wants(String hook) {
                 return !matched(hook).empty();
             }
+
+            @Override
+            public boolean intervenes(String hook) {
+                return !matched(hook).interventions.isEmpty();
+            }
         };
     }
 }

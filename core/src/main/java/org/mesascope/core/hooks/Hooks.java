@@ -13,6 +13,14 @@ public interface Hooks {
     /** Whether anyone listens to {@code hook}: lets the pass skip work (e.g. keeping the attention pattern). */
     boolean wants(String hook);
 
+    /**
+     * Whether an intervention may change {@code hook}'s value: a pass that copies activations asynchronously (the GPU
+     * backend) must then wait for the result. Conservative default: anyone listening might.
+     */
+    default boolean intervenes(String hook) {
+        return wants(hook);
+    }
+
     Hooks NONE = new Hooks() {
         @Override
         public Tensor at(String hook, Tensor value) {

@@ -1,0 +1,491 @@
+package org.mesascope.gpu;
+
+import org.mesascope.core.MesascopeException;
+import org.mesascope.core.backend.Precision;
+import org.mesascope.core.cpu.Rotary;
+import org.mesascope.core.hooks.HookRegistry;
+import org.mesascope.core.io.WeightTensor;
+import org.mesascope.core.io.Weights;
+import org.mesascope.core.model.Batch;
+import org.mesascope.core.model.KvCache;
+import org.mesascope.core.model.LanguageModel;
+import org.mesascope.core.model.ModelConfig;
+import org.mesascope.core.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The GPT-2 and Llama-family forward pass on one GPU, with the CPU engine's hook names and shapes (Gpt2.java and
+ * Llama.java are the reference: same weights, same order of hooks). Weights are uploaded once: fp32, or for
+ * {@link Precision#BF16} the matrices converted to bf16 on the device (norms, biases and the embedding lookup stay
+ * fp32). Every other value is fp32; products accumulate in fp32.
+ * <p>
+ * Not on the GPU (yet): GPT-NeoX, vector-input models, the KV cache (generation); {@link GpuBackend} says so.
+ */
+public final class GpuModel implements LanguageModel, AutoCloseable {
+    /** A linear layer on the device: weight [in, out] (GPT-2's Conv1D) or [out, in] (nn.Linear), optional bias. */
+    record DLinear(long w, boolean outIn, long bias, int in, int out) {
+    }
+
+    record Block(long norm1W, long norm1B, DLinear qkv, DLinear q, DLinear k, DLinear v, DLinear o,
+                 long norm2W, long norm2B, DLinear fc, DLinear up, DLinear down) {
+    }
+
+    private final ModelConfig c;
+    private final Precision precision;
+    private final GpuContext g;
+    private final boolean gpt2;
+    private final Blas.ElementType weightType;
+    private final long embed, positions;
+    private final Block[] blocks;
+    private final long finalNormW, finalNormB;
+    private final DLinear unembed;
+    private final List<Long> allocations = new ArrayList<>();
+    private final HookStream.PinnedPool pinned;
+    private final Rotary rotary;
+    private Workspace ws;
+    private long rotaryTables;
+    private int rotaryWidth;
+
+    GpuModel(GpuContext g, ModelConfig c, Weights w, Precision precision) {
+        if (c.family() == ModelConfig.Family.NEOX) {
+            throw new MesascopeException("GPT-NeoX models do not run on the GPU yet; use --device cpu");
+        }
+        if (c.vectors() != null) throw new MesascopeException("vector-input models do not run on the GPU yet; use --device cpu");
+        this.g = g;
+        this.c = c;
+        this.precision = precision;
+        this.gpt2 = c.family() == ModelConfig.Family.GPT2;
+        this.weightType = precision == Precision.BF16 ? Blas.ElementType.BF16 : Blas.ElementType.F32;
+        this.pinned = new HookStream.PinnedPool(g);
+        this.rotary = gpt2 ? null : new Rotary(c);
+        g.makeCurrent();
+        int d = c.dModel();
+        blocks = new Block[c.nLayers()];
+        try {
+            if (gpt2) {
+                String p = w.has("transformer.wte.weight") || w.has("transformer.wpe.weight") ? "transformer." : "";
+                embed = upload(w.get(p + "wte.weight", c.vocabSize(), d), false);
+                positions = upload(w.get(p + "wpe.weight", c.maxPositions(), d), false);
+                for (int l = 0; l < c.nLayers(); l++) {
+                    String b = p + "h." + l + ".";
+                    blocks[l] = new Block(vec(w, b + "ln_1.weight", d), vec(w, b + "ln_1.bias", d),
+                            inOut(w, b + "attn.c_attn", d, 3 * d), null, null, null, inOut(w, b + "attn.c_proj", d, d),
+                            vec(w, b + "ln_2.weight", d), vec(w, b + "ln_2.bias", d),
+                            inOut(w, b + "mlp.c_fc", d, c.dMlp()), null, inOut(w, b + "mlp.c_proj", c.dMlp(), d));
+                }
+                finalNormW = vec(w, p + "ln_f.weight", d);
+                finalNormB = vec(w, p + "ln_f.bias", d);
+                unembed = c.tieEmbeddings()
+                        ? tied(w.get(p + "wte.weight", c.vocabSize(), d))
+                        : outIn(w, "lm_head", d, c.vocabSize(), false);
+            } else {
+                int qDim = c.nHeads() * c.headDim(), kvDim = c.nKvHeads() * c.headDim();
+                String p = w.has("model.embed_tokens.weight") ? "model." : "";
+                embed = upload(w.get(p + "embed_tokens.weight", c.vocabSize(), d), false);
+                positions = 0;
+                for (int l = 0; l < c.nLayers(); l++) {
+                    String b = p + "layers." + l + ".";
+                    blocks[l] = new Block(vec(w, b + "input_layernorm.weight", d), 0, null,
+                            outIn(w, b + "self_attn.q_proj", d, qDim, c.qkvBias()),
+                            outIn(w, b + "self_attn.k_proj", d, kvDim, c.qkvBias()),
+                            outIn(w, b + "self_attn.v_proj", d, kvDim, c.qkvBias()),
+                            outIn(w, b + "self_attn.o_proj", qDim, d, c.outBias()),
+                            vec(w, b + "post_attention_layernorm.weight", d), 0,
+                            outIn(w, b + "mlp.gate_proj", d, c.dMlp(), c.mlpBias()),
+                            outIn(w, b + "mlp.up_proj", d, c.dMlp(), c.mlpBias()),
+                            outIn(w, b + "mlp.down_proj", c.dMlp(), d, c.mlpBias()));
+                }
+                finalNormW = vec(w, p + "norm.weight", d);
+                finalNormB = 0;
+                unembed = c.tieEmbeddings()
+                        ? tied(w.get(p + "embed_tokens.weight", c.vocabSize(), d))
+                        : outIn(w, "lm_head", d, c.vocabSize(), false);
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    @Override
+    public ModelConfig config() {
+        return c;
+    }
+
+    // ---- weights ---------------------------------------------------------------------------------------------
+
+    private long track(long ptr) {
+        allocations.add(ptr);
+        return ptr;
+    }
+
+    /** Uploads a tensor as fp32, or converted to bf16 on the device when {@code bf16}. */
+    private long upload(WeightTensor t, boolean bf16) {
+        long n = t.numel();
+        long f32 = g.alloc(n * 4);
+        // through a bounded host buffer: embeddings of 128k x 4096 are 2 GiB, more than one Java array holds
+        int chunk = 1 << 22;
+        float[] tmp = new float[(int) Math.min(n, chunk)];
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment host = a.allocate(ValueLayout.JAVA_FLOAT, tmp.length);
+            for (long from = 0; from < n; from += chunk) {
+                int len = (int) Math.min(chunk, n - from);
+                t.read(from, tmp, 0, len);
+                MemorySegment.copy(tmp, 0, host, ValueLayout.JAVA_FLOAT, 0, len);
+                g.cuda.copyToDevice(f32 + from * 4, host, (long) len * 4);
+            }
+        }
+        if (!bf16) return track(f32);
+        long b16 = track(g.alloc(n * 2));
+        g.launch1d("f32_to_bf16", n, b16, f32, n);
+        g.cuda.synchronize(g.compute);
+        g.cuda.free(f32);
+        return b16;
+    }
+
+    private long vec(Weights w, String name, int n) {
+        return upload(w.get(name, n), false);
+    }
+
+    private DLinear inOut(Weights w, String name, int in, int out) {
+        return new DLinear(upload(w.get(name + ".weight", in, out), weightType == Blas.ElementType.BF16), false,
+                vec(w, name + ".bias", out), in, out);
+    }
+
+    private DLinear outIn(Weights w, String name, int in, int out, boolean bias) {
+        return new DLinear(upload(w.get(name + ".weight", out, in), weightType == Blas.ElementType.BF16), true,
+                bias ? vec(w, name + ".bias", out) : 0, in, out);
+    }
+
+    /** The unembedding tied to the token embedding: the same fp32 buffer, or a bf16 copy in bf16 mode. */
+    private DLinear tied(WeightTensor table) {
+        long w = weightType == Blas.ElementType.BF16 ? upload(table, true) : embed;
+        return new DLinear(w, true, 0, c.dModel(), c.vocabSize());
+    }
+
+    // ---- the pass --------------------------------------------------------------------------------------------
+
+    /** Device buffers for one batch shape, kept while batches fit (B*T rows, T positions). */
+    private final class Workspace {
+        final int rows, width, batch;
+        final long ids, pos, embed, posEmbed, x, qkv, h, up, normed, logits, bf16;
+        final long[] resid = new long[2], mid = new long[2], attnOut = new long[2], mlpOut = new long[2],
+                z = new long[2], pattern = new long[2];
+        final List<Long> mine = new ArrayList<>();
+
+        Workspace(int batch, int width) {
+            this.batch = batch;
+            this.width = width;
+            this.rows = batch * width;
+            int d = c.dModel(), qDim = c.nHeads() * c.headDim(), kvDim = c.nKvHeads() * c.headDim();
+            long r = rows;
+            ids = alloc(r * 4);
+            pos = alloc(r * 4);
+            embed = alloc(r * d * 4);
+            posEmbed = alloc(r * d * 4);
+            x = alloc(r * d * 4);
+            qkv = alloc(r * (qDim + 2L * kvDim) * 4);
+            h = alloc(r * c.dMlp() * 4);
+            up = alloc(r * c.dMlp() * 4);
+            normed = alloc(r * d * 4);
+            logits = alloc(r * c.vocabSize() * 4);
+            bf16 = alloc(r * Math.max(Math.max(d, qDim), c.dMlp()) * 2);
+            for (int i = 0; i < 2; i++) {
+                resid[i] = alloc(r * d * 4);
+                mid[i] = alloc(r * d * 4);
+                attnOut[i] = alloc(r * d * 4);
+                mlpOut[i] = alloc(r * d * 4);
+                z[i] = alloc(r * qDim * 4);
+                pattern[i] = alloc((long) batch * c.nHeads() * width * width * 4);
+            }
+        }
+
+        private long alloc(long bytes) {
+            long p = g.alloc(bytes);
+            mine.add(p);
+            return p;
+        }
+
+        void free() {
+            for (long p : mine) g.cuda.free(p);
+        }
+    }
+
+    private Workspace workspace(int batch, int width) {
+        if (ws != null && ws.batch == batch && ws.width == width) return ws;
+        g.cuda.synchronize(g.compute);
+        if (ws != null) ws.free();
+        ws = null;
+        ws = new Workspace(batch, width);
+        return ws;
+    }
+
+    /** cos and sin [width, rotaryDim/2] from the CPU engine's own Rotary (rotating (1, 0) pairs gives (cos, sin)). */
+    private long rotaryTables(int width) {
+        if (rotaryTables != 0 && rotaryWidth >= width) return rotaryTables;
+        int rd = c.rotaryDim(), half = rd / 2;
+        float[] x = new float[width * rd];
+        for (int t = 0; t < width; t++) for (int i = 0; i < half; i++) x[t * rd + i] = 1;
+        rotary.apply(x, 1, width, new int[]{0}, 1, rd);
+        float[] table = new float[2 * width * half];
+        for (int t = 0; t < width; t++) {
+            for (int i = 0; i < half; i++) {
+                table[t * half + i] = x[t * rd + i];
+                table[width * half + t * half + i] = x[t * rd + half + i];
+            }
+        }
+        if (rotaryTables != 0) {
+            g.cuda.synchronize(g.compute);
+            g.cuda.free(rotaryTables);
+        }
+        rotaryTables = g.alloc((long) table.length * 4);
+        g.upload(rotaryTables, table);
+        rotaryWidth = width;
+        return rotaryTables;
+    }
+
+    private void linear(DLinear l, long x, int rows, long y) {
+        long input = x;
+        if (weightType == Blas.ElementType.BF16) {
+            g.launch1d("f32_to_bf16", (long) rows * l.in(), ws.bf16, x, (long) rows * l.in());
+            input = ws.bf16;
+        }
+        // row-major Y[rows, out] = X[rows, in] W is, column-major, Y^T = W^T X^T: m = out, n = rows, k = in
+        g.blas.gemm(l.outIn(), false, l.out(), rows, l.in(), l.w(), weightType, l.outIn() ? l.in() : l.out(),
+                input, weightType, l.in(), y, l.out(), false, precision == Precision.TF32);
+        if (l.bias() != 0) g.launch1d("add_bias", (long) rows * l.out(), y, l.bias(), rows, l.out());
+    }
+
+    private void norm(long out, long x, long w, long b, int rows) {
+        if (gpt2) g.launchRows("layernorm", rows, 256, 0, out, x, w, b, c.dModel(), (float) c.normEps());
+        else g.launchRows("rmsnorm", rows, 256, 0, out, x, w, c.dModel(), (float) c.normEps());
+    }
+
+    private void add(long out, long a, long b, long n) {
+        g.launch1d("add", n, out, a, b, n);
+    }
+
+    private static String block(int l, String hook) {
+        return "blocks." + l + "." + hook;
+    }
+
+    @Override
+    public Tensor forward(Batch batch, HookRegistry hooks, KvCache cache) {
+        return forward(batch, hooks, cache, null, true);
+    }
+
+    /**
+     * The pass with CPU hooks and an optional device sink; the logits are copied to the host only when
+     * {@code returnLogits} (a benchmark or a device-side lens leaves them on the GPU, see {@link #deviceLogits()}).
+     */
+    public Tensor forward(Batch batch, HookRegistry registry, KvCache cache, DeviceSink deviceSink, boolean returnLogits) {
+        if (cache != null) throw new MesascopeException("the KV cache (generation) does not run on the GPU yet; use --device cpu");
+        checkInput(batch);
+        g.makeCurrent();
+        int bsz = batch.size(), width = batch.width(), rows = bsz * width, d = c.dModel();
+        int heads = c.nHeads(), kvHeads = c.nKvHeads(), hd = c.headDim(), qDim = heads * hd, kvDim = kvHeads * hd;
+        Workspace w = workspace(bsz, width);
+        HookStream hs = new HookStream(g, registry.bind(batch), pinned, deviceSink);
+        try {
+            int[] ids = new int[rows], pos = new int[rows];
+            for (int b = 0; b < bsz; b++) {
+                for (int t = 0; t < width; t++) {
+                    ids[b * width + t] = t < batch.length(b) ? batch.tokens()[b][t] : 0;
+                    // padding beyond the context reads the last row, as the CPU engine does
+                    pos[b * width + t] = gpt2 ? Math.min(t, c.maxPositions() - 1) : t;
+                }
+            }
+            g.upload(w.ids, ids);
+            g.upload(w.pos, pos);
+            long cosSin = gpt2 ? 0 : rotaryTables(width);
+            int[] bTd = {bsz, width, d};
+
+            g.launch1d("embed_lookup", (long) rows * d, w.embed, embed, w.ids, rows, d);
+            hs.at("hook_embed", w.embed, -1, bTd);
+            long resid = w.resid[0];
+            if (gpt2) {
+                g.launch1d("embed_lookup", (long) rows * d, w.posEmbed, positions, w.pos, rows, d);
+                hs.at("hook_pos_embed", w.posEmbed, -1, bTd);
+                add(resid, w.embed, w.posEmbed, (long) rows * d);
+            } else {
+                g.cuda.copyDeviceAsync(resid, w.embed, (long) rows * d * 4, g.compute);
+            }
+
+            for (int l = 0; l < c.nLayers(); l++) {
+                int par = l % 2, next = (l + 1) % 2;
+                hs.guard(par);
+                Block bl = blocks[l];
+                hs.at(block(l, "hook_resid_pre"), resid, par, bTd);
+
+                norm(w.x, resid, bl.norm1W(), bl.norm1B(), rows);
+                long q, k, v;
+                int qStride, kStride;
+                if (gpt2) {
+                    linear(bl.qkv(), w.x, rows, w.qkv);
+                    q = w.qkv;
+                    k = w.qkv + (long) d * 4;
+                    v = w.qkv + 2L * d * 4;
+                    qStride = kStride = 3 * d;
+                } else {
+                    q = w.qkv;
+                    k = q + (long) rows * qDim * 4;
+                    v = k + (long) rows * kvDim * 4;
+                    linear(bl.q(), w.x, rows, q);
+                    linear(bl.k(), w.x, rows, k);
+                    linear(bl.v(), w.x, rows, v);
+                    qStride = qDim;
+                    kStride = kvDim;
+                    if (c.rotaryDim() > 0) {
+                        long cos = cosSin, sin = cosSin + (long) width * (c.rotaryDim() / 2) * 4;
+                        g.launch1d("rotary", (long) rows * heads * (c.rotaryDim() / 2), q, cos, sin, w.pos, rows, heads, hd, c.rotaryDim(), qStride);
+                        g.launch1d("rotary", (long) rows * kvHeads * (c.rotaryDim() / 2), k, cos, sin, w.pos, rows, kvHeads, hd, c.rotaryDim(), kStride);
+                    }
+                }
+                double scale = 1 / Math.sqrt(hd) / (gpt2 && c.attnScaleByLayer() ? l + 1 : 1);
+                int tiles = (width + 15) / 16;
+                long p = w.pattern[par];
+                g.launch("attn_scores", tiles, tiles, bsz * heads, 16, 16, p, q, k, width, heads, kvHeads, hd,
+                        qStride, kStride, (float) scale, gpt2 ? 0 : c.windowAt(l));
+                g.launchRows("softmax_rows", bsz * heads * width, 128, 0, p, width);
+                hs.at(block(l, "attn.hook_pattern"), p, par, bsz, heads, width, width);
+                g.launch("attn_weighted", (hd + 15) / 16, tiles, bsz * heads, 16, 16, w.z[par], p, v, width, heads,
+                        kvHeads, hd, gpt2 ? 3 * d : kvDim);
+                hs.at(block(l, "attn.hook_z"), w.z[par], par, bsz, width, heads, hd);
+                linear(bl.o(), w.z[par], rows, w.attnOut[par]);
+                hs.at(block(l, "hook_attn_out"), w.attnOut[par], par, bTd);
+                add(w.mid[par], resid, w.attnOut[par], (long) rows * d);
+                hs.at(block(l, "hook_resid_mid"), w.mid[par], par, bTd);
+
+                norm(w.x, w.mid[par], bl.norm2W(), bl.norm2B(), rows);
+                int act = activationCode(c.activation());
+                if (gpt2) {
+                    linear(bl.fc(), w.x, rows, w.h);
+                    g.launch1d("activate", (long) rows * c.dMlp(), w.h, (long) rows * c.dMlp(), act);
+                } else {
+                    linear(bl.fc(), w.x, rows, w.h);
+                    linear(bl.up(), w.x, rows, w.up);
+                    g.launch1d("gated_activate", (long) rows * c.dMlp(), w.h, w.up, (long) rows * c.dMlp(), act);
+                }
+                linear(bl.down(), w.h, rows, w.mlpOut[par]);
+                hs.at(block(l, "hook_mlp_out"), w.mlpOut[par], par, bTd);
+                // resid_post lands in the other parity's residual buffer: it is the next layer's resid_pre
+                hs.guard(next);
+                add(w.resid[next], w.mid[par], w.mlpOut[par], (long) rows * d);
+                resid = w.resid[next];
+                hs.at(block(l, "hook_resid_post"), resid, next, bTd);
+            }
+            norm(w.normed, resid, finalNormW, finalNormB, rows);
+            hs.at("ln_final.hook_normalized", w.normed, -1, bTd);
+            linear(unembed, w.normed, rows, w.logits);
+            hs.at("logits", w.logits, -1, bsz, width, c.vocabSize());
+            hs.finish();
+            if (!returnLogits) return null;
+            return new Tensor(g.download(w.logits, Math.toIntExact((long) rows * c.vocabSize())), bsz, width, c.vocabSize());
+        } finally {
+            hs.finish();
+        }
+    }
+
+    /** The device address of the last pass's logits [B*T, vocab] (valid until the next pass). */
+    public long deviceLogits() {
+        return ws.logits;
+    }
+
+    /** Waits for the compute stream (timing). */
+    public void synchronize() {
+        g.cuda.synchronize(g.compute);
+    }
+
+    private void checkInput(Batch batch) {
+        if (batch.hasVectors()) throw new MesascopeException("this model reads token ids, not vectors");
+        for (int b = 0; b < batch.size(); b++) {
+            if (batch.start(b) != 0) throw new MesascopeException("continuing a sequence needs the KV cache, which does not run on the GPU yet");
+            for (int t = 0; t < batch.length(b); t++) {
+                int id = batch.tokens()[b][t];
+                if (id < 0 || id >= c.vocabSize()) {
+                    throw new MesascopeException("token id " + id + " at position " + t + " is outside the vocabulary (ids 0.."
+                            + (c.vocabSize() - 1) + ")");
+                }
+            }
+            if (batch.width() > c.maxPositions()) {
+                throw new MesascopeException("sequence of " + batch.width() + " tokens is longer than the model's context of "
+                        + c.maxPositions() + " positions");
+            }
+        }
+    }
+
+    static int activationCode(ModelConfig.Activation a) {
+        return switch (a) {
+            case GELU_NEW -> 0;
+            case GELU -> 1;
+            case SILU -> 2;
+            case RELU -> 3;
+        };
+    }
+
+    /** Final norm and unembedding of residual rows [N, d], on the device (N rows uploaded, logits downloaded). */
+    @Override
+    public Tensor unembed(Tensor residual) {
+        g.makeCurrent();
+        int n = residual.dim(0), d = c.dModel();
+        long x = g.alloc((long) n * d * 4), normed = g.alloc((long) n * d * 4), logits = g.alloc((long) n * c.vocabSize() * 4);
+        Workspace saved = ws;
+        try {
+            if (ws == null || ws.rows < n) ws = new Workspace(1, n); // bf16 scratch for the product
+            g.upload(x, residual.data());
+            norm(normed, x, finalNormW, finalNormB, n);
+            linear(unembed, normed, n, logits);
+            return new Tensor(g.download(logits, Math.toIntExact((long) n * c.vocabSize())), n, c.vocabSize());
+        } finally {
+            g.cuda.synchronize(g.compute);
+            if (ws != saved) {
+                ws.free();
+                ws = saved;
+            }
+            g.cuda.free(x);
+            g.cuda.free(normed);
+            g.cuda.free(logits);
+        }
+    }
+
+    /** Norm + unembedding of {@code rows} residual rows already on the device, into {@code logits} (device lens). */
+    void unembedOnDevice(long residual, long normed, long logits, int rows) {
+        norm(normed, residual, finalNormW, finalNormB, rows);
+        linear(unembed, normed, rows, logits);
+    }
+
+    GpuContext context() {
+        return g;
+    }
+
+    Workspace currentWorkspace() {
+        return ws;
+    }
+
+    @Override
+    public KvCache newCache(int batchSize, int capacity) {
+        throw new MesascopeException("the KV cache (generation) does not run on the GPU yet; use --device cpu");
+    }
+
+    @Override
+    public void close() {
+        g.makeCurrent();
+        g.cuda.synchronize(g.compute);
+        if (ws != null) ws.free();
+        ws = null;
+        for (long p : allocations) g.cuda.free(p);
+        allocations.clear();
+        if (rotaryTables != 0) g.cuda.free(rotaryTables);
+        rotaryTables = 0;
+        pinned.close();
+    }
+}

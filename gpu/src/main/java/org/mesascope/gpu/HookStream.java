@@ -1,0 +1,132 @@
+package org.mesascope.gpu;
+
+import org.mesascope.core.hooks.Hooks;
+import org.mesascope.core.tensor.Tensor;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Hands device activations to the CPU hooks of one forward pass. A hook without interventions is copied
+ * device-to-host on the copy stream into a pinned buffer, after an event on the compute stream says its value is
+ * ready, so the copy overlaps the next kernels; sinks get it later, on this thread, in the order the pass reached the
+ * hooks. A hook with an intervention is synchronous: pending values are delivered first (order), the value is
+ * copied to the host, the interventions run, and the result is copied back for the pass to continue with.
+ * <p>
+ * Buffers that layers reuse are double-buffered by layer parity: before layer l writes its parity's buffers the
+ * compute stream waits for the copies still reading them from layer l-2 ({@link #guard}).
+ */
+final class HookStream {
+    /** Copies in flight before the pass waits for the oldest: bounds pinned memory when sinks are slow. */
+    private static final int MAX_PENDING = 16;
+
+    private record Pending(String hook, int[] shape, MemorySegment pinned, MemorySegment ready, MemorySegment copied) {
+    }
+
+    private final GpuContext g;
+    private final Hooks hooks;
+    private final PinnedPool pool;
+    private final DeviceSink deviceSink;
+    private final ArrayDeque<Pending> pending = new ArrayDeque<>();
+    private final List<List<Pending>> guards = List.of(new ArrayList<>(), new ArrayList<>());
+    private final List<Pending> delivered = new ArrayList<>();
+
+    HookStream(GpuContext g, Hooks hooks, PinnedPool pool, DeviceSink deviceSink) {
+        this.g = g;
+        this.hooks = hooks;
+        this.pool = pool;
+        this.deviceSink = deviceSink;
+    }
+
+    /** Whether anyone, on the host or on the device, wants {@code hook} (lets the pass skip work). */
+    boolean wants(String hook) {
+        return hooks.wants(hook) || (deviceSink != null && deviceSink.wants(hook));
+    }
+
+    /** The pass reached {@code hook}, whose value lies at {@code device} ([shape], fp32); parity -1: not reused. */
+    void at(String hook, long device, int parity, int... shape) {
+        if (deviceSink != null && deviceSink.wants(hook)) deviceSink.accept(hook, device, shape);
+        if (!hooks.wants(hook)) return;
+        long n = Tensor.numel(shape);
+        if (hooks.intervenes(hook)) {
+            finish();
+            Tensor out = hooks.at(hook, new Tensor(g.download(device, Math.toIntExact(n)), shape));
+            g.upload(device, out.data());
+            return;
+        }
+        MemorySegment ready = g.cuda.createEvent(false), copied = g.cuda.createEvent(false);
+        g.cuda.record(ready, g.compute);
+        g.cuda.waitEvent(g.copy, ready);
+        MemorySegment pinned = pool.take(n * 4);
+        g.cuda.copyToHostAsync(pinned, device, n * 4, g.copy);
+        g.cuda.record(copied, g.copy);
+        Pending p = new Pending(hook, shape, pinned, ready, copied);
+        pending.add(p);
+        if (parity >= 0) guards.get(parity).add(p);
+        while (!pending.isEmpty() && g.cuda.eventDone(pending.peekFirst().copied())) deliver(pending.pollFirst());
+        while (pending.size() > MAX_PENDING) deliver(pending.pollFirst());
+    }
+
+    /** Before a layer of {@code parity} overwrites its buffers: the compute stream waits for copies still reading them. */
+    void guard(int parity) {
+        for (Pending p : guards.get(parity)) {
+            if (!delivered.contains(p)) g.cuda.waitEvent(g.compute, p.copied());
+        }
+        guards.get(parity).clear();
+    }
+
+    /** Delivers every pending value, in order; then the events of this pass are released. */
+    void finish() {
+        while (!pending.isEmpty()) deliver(pending.pollFirst());
+        for (List<Pending> l : guards) l.clear();
+        for (Pending p : delivered) {
+            g.cuda.destroyEvent(p.ready());
+            g.cuda.destroyEvent(p.copied());
+        }
+        delivered.clear();
+    }
+
+    private void deliver(Pending p) {
+        g.cuda.synchronizeEvent(p.copied());
+        int n = Math.toIntExact(Tensor.numel(p.shape()));
+        float[] values = new float[n];
+        MemorySegment.copy(p.pinned(), ValueLayout.JAVA_FLOAT, 0, values, 0, n);
+        pool.give(p.pinned());
+        delivered.add(p);
+        hooks.at(p.hook(), new Tensor(values, p.shape()));
+    }
+
+    /** Page-locked host buffers by size, kept across passes (cuMemHostAlloc is slow). */
+    static final class PinnedPool {
+        private final GpuContext g;
+        private final Map<Long, ArrayDeque<MemorySegment>> free = new HashMap<>();
+        private final List<MemorySegment> all = new ArrayList<>();
+
+        PinnedPool(GpuContext g) {
+            this.g = g;
+        }
+
+        MemorySegment take(long bytes) {
+            ArrayDeque<MemorySegment> q = free.get(bytes);
+            if (q != null && !q.isEmpty()) return q.pollFirst();
+            MemorySegment s = g.cuda.mallocHost(bytes);
+            all.add(s);
+            return s;
+        }
+
+        void give(MemorySegment s) {
+            free.computeIfAbsent(s.byteSize(), k -> new ArrayDeque<>()).add(s);
+        }
+
+        void close() {
+            for (MemorySegment s : all) g.cuda.freeHost(s);
+            all.clear();
+            free.clear();
+        }
+    }
+}
