@@ -3,6 +3,9 @@ package org.mesascope.cli.bench;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.lang.management.MemoryUsage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -30,8 +33,10 @@ public final class RssSampler implements AutoCloseable {
      *                   process started
      * @param file       RssFile at the end: file-backed resident memory, mostly the mapped weights read so far
      * @param heapPeak   the highest Java heap use seen (live and not yet collected objects)
+     * @param livePeak   the highest heap use right after a collection seen (what the collector could not free: the
+     *                   memory a pass really holds, whatever the collector's sizing heuristics do to RssAnon)
      */
-    public record Memory(long anonBefore, long anonPeak, long hwm, long file, long heapPeak, int samples) {
+    public record Memory(long anonBefore, long anonPeak, long hwm, long file, long heapPeak, long livePeak, int samples) {
         public boolean known() {
             return anonPeak >= 0;
         }
@@ -40,7 +45,7 @@ public final class RssSampler implements AutoCloseable {
         static Memory max(Memory a, Memory b) {
             if (a == null) return b;
             return new Memory(a.anonBefore, Math.max(a.anonPeak, b.anonPeak), Math.max(a.hwm, b.hwm), Math.max(a.file, b.file),
-                    Math.max(a.heapPeak, b.heapPeak), a.samples + b.samples);
+                    Math.max(a.heapPeak, b.heapPeak), Math.max(a.livePeak, b.livePeak), a.samples + b.samples);
         }
     }
 
@@ -50,6 +55,7 @@ public final class RssSampler implements AutoCloseable {
     private volatile boolean running = true;
     private volatile long anonPeak;
     private volatile long heapPeak;
+    private volatile long livePeak;
     private volatile int samples;
 
     private RssSampler() {
@@ -66,10 +72,11 @@ public final class RssSampler implements AutoCloseable {
     private void run() {
         while (running) {
             long anon = read("RssAnon:");
-            long used = heap.getHeapMemoryUsage().getUsed() / 1024;
+            long used = heap.getHeapMemoryUsage().getUsed() / 1024, live = liveAfterGc();
             // one writer: plain read-modify-write of the volatiles is enough
             if (anon > anonPeak) anonPeak = anon;
             if (used > heapPeak) heapPeak = used;
+            if (live > livePeak) livePeak = live;
             samples++;
             try {
                 Thread.sleep(PERIOD_MS);
@@ -89,12 +96,22 @@ public final class RssSampler implements AutoCloseable {
         }
         long anon = read("RssAnon:");
         return new Memory(anonBefore, Math.max(anonPeak, anon), read("VmHWM:"), read("RssFile:"),
-                Math.max(heapPeak, heap.getHeapMemoryUsage().getUsed() / 1024), samples + 1);
+                Math.max(heapPeak, heap.getHeapMemoryUsage().getUsed() / 1024), Math.max(livePeak, liveAfterGc()), samples + 1);
     }
 
     @Override
     public void close() {
         running = false;
+    }
+
+    /** KiB in use in the heap's pools right after their last collection (0 before any). */
+    private static long liveAfterGc() {
+        long sum = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            MemoryUsage u = pool.getType() == MemoryType.HEAP ? pool.getCollectionUsage() : null;
+            if (u != null) sum += u.getUsed();
+        }
+        return sum / 1024;
     }
 
     /** A "Name:   123 kB" field of /proc/self/status in KiB, or -1. */
