@@ -29,8 +29,11 @@ public final class Interventions {
     private Interventions() {
     }
 
-    /** What the user asked for: ActAdd of {@code plus} − {@code minus} at {@code hook}, times {@code coefficient}. */
-    public record Request(String hook, String plus, String minus, double coefficient, int maxNew) {
+    /**
+     * What the user asked for: ActAdd of {@code plus} − {@code minus} at {@code hook}, or the vector saved in
+     * {@code vectorFile} (by {@code mesascope steer --save-vector}; null for ActAdd), times {@code coefficient}.
+     */
+    public record Request(String hook, String plus, String minus, Path vectorFile, double coefficient, int maxNew) {
     }
 
     /** Continuations and lens runs without (coefficient 0) and with the steering. */
@@ -38,8 +41,12 @@ public final class Interventions {
                          PromptRun unsteeredRun, PromptRun steeredRun) {
     }
 
-    /** The ActAdd vector (padded with the tokenizer's one-token space, as the CLI does). */
+    /** The saved vector (moved to the chosen hook), or the ActAdd vector (padded with the tokenizer's one-token space, as the CLI does). */
     public static SteeringVector vector(LoadedModel m, Request r) {
+        if (r.vectorFile() != null) {
+            SteeringVector v = SteeringVector.load(r.vectorFile(), r.hook());
+            return r.hook() == null || r.hook().equals(v.hook()) ? v : v.atHook(r.hook());
+        }
         SteerHooks.check(m.model(), r.hook());
         Tokenizer tok = m.tokenizer();
         if (tok == null) throw new MesascopeException(m.name() + " has no tokenizer, which steering by text needs");
@@ -58,7 +65,11 @@ public final class Interventions {
 
     public static Result run(LoadedModel m, int[] prompt, Request r, Cancellation cancellation, DoubleConsumer progress) {
         SteeringVector v = vector(m, r);
-        Steering steering = Steering.actAdd(v, r.coefficient());
+        SteerHooks.check(m.model(), v);
+        // where the vector is added, as `mesascope steer` places it by default: ActAdd's front for vectors made by ActAdd
+        // or with a row per position, CAA's positions after the prompt for a single direction
+        Steering steering = v.positions() > 1 || v.provenance().method().equals("actadd") ? Steering.actAdd(v, r.coefficient())
+                : Steering.caa(v, r.coefficient(), prompt.length);
         steering.checkPrompt(prompt.length);
         int maxNew = Math.min(r.maxNew(), m.config().maxPositions() - prompt.length);
         if (maxNew < 1) throw new MesascopeException("the prompt fills the model's context: nothing left to generate");

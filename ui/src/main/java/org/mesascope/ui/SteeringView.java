@@ -2,6 +2,7 @@ package org.mesascope.ui;
 
 import javafx.animation.PauseTransition;
 import javafx.geometry.Insets;
+import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
 import javafx.scene.control.Slider;
@@ -13,14 +14,17 @@ import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
+import javafx.stage.FileChooser;
 import javafx.util.Duration;
+
+import java.nio.file.Path;
 
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
 
 /**
- * View 5: steering. An ActAdd vector (plus − minus prompts at a hook), a coefficient slider, and side by side the
+ * View 5: steering. An ActAdd vector (plus − minus prompts at a hook) or a saved one, a coefficient slider, and side by side the
  * greedy continuation and the lens heatmap without (coefficient 0) and with the steering. Moving the slider reruns
  * (after a short pause, so dragging does not queue a run per pixel).
  */
@@ -30,6 +34,11 @@ public final class SteeringView extends BorderPane {
     final TextField minus = new TextField();
     final Slider coefficient = new Slider(-20, 20, 0);
     final Spinner<Integer> maxNew = new Spinner<>(1, 512, 10);
+    /** A saved steering vector used instead of plus/minus, or null. */
+    private Path vectorFile;
+    private final Label vectorLabel = new Label("or");
+    private final Button vectorButton = new Button("vector file…");
+    private final Button actAddButton = new Button("use plus − minus");
     private final Label coefficientLabel = new Label();
     private final Label description = new Label();
     final TextArea unsteered = new TextArea();
@@ -65,7 +74,19 @@ public final class SteeringView extends BorderPane {
         }
         GridPane form = new GridPane(8, 6);
         form.setPadding(new Insets(6));
-        form.addRow(0, new Label("hook"), hook, new Label("plus"), plus, new Label("minus"), minus);
+        vectorButton.setId("steerVectorFile");
+        actAddButton.setId("steerActAdd");
+        actAddButton.setVisible(false);
+        vectorButton.setOnAction(e -> {
+            FileChooser chooser = new FileChooser();
+            chooser.setTitle("Steering vector (safetensors from `mesascope steer --save-vector`)");
+            chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter("safetensors", "*.safetensors"));
+            var f = chooser.showOpenDialog(getScene() == null ? null : getScene().getWindow());
+            if (f != null) useVectorFile(f.toPath());
+        });
+        actAddButton.setOnAction(e -> useVectorFile(null));
+        form.addRow(0, new Label("hook"), hook, new Label("plus"), plus, new Label("minus"), minus, vectorLabel,
+                vectorButton, actAddButton);
         form.addRow(1, new Label("coefficient"), coefficient, coefficientLabel, new Label("new tokens"), maxNew);
         form.add(description, 0, 2, 6, 1);
         setTop(form);
@@ -90,6 +111,16 @@ public final class SteeringView extends BorderPane {
         return box;
     }
 
+    /** Steers with the vector saved in {@code file} (null: back to ActAdd of plus − minus), and reruns. */
+    public void useVectorFile(Path file) {
+        vectorFile = file;
+        plus.setDisable(file != null);
+        minus.setDisable(file != null);
+        actAddButton.setVisible(file != null);
+        vectorLabel.setText(file == null ? "or" : "vector " + file.getFileName());
+        runner.accept(request());
+    }
+
     /** Sets the coefficient and runs at once, without the pause a drag gets. */
     public void applyNow(double c) {
         coefficient.setValue(c);
@@ -98,7 +129,8 @@ public final class SteeringView extends BorderPane {
     }
 
     public Interventions.Request request() {
-        return new Interventions.Request(hook.getValue(), plus.getText(), minus.getText(), coefficient.getValue(), maxNew.getValue());
+        return new Interventions.Request(hook.getValue(), plus.getText(), minus.getText(), vectorFile, coefficient.getValue(),
+                maxNew.getValue());
     }
 
     /** The hooks a model can be steered at, and a default vector for it. */

