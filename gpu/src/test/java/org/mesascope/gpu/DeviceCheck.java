@@ -1,0 +1,181 @@
+package org.mesascope.gpu;
+
+import org.mesascope.core.backend.Backend;
+import org.mesascope.core.backend.Precision;
+import org.mesascope.core.hooks.HookRegistry;
+import org.mesascope.core.io.HfWeights;
+import org.mesascope.core.io.Weights;
+import org.mesascope.core.model.Batch;
+import org.mesascope.core.model.ModelConfig;
+import org.mesascope.core.reference.RandomCheckpoints;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * What a session with a lent GPU runs (gpu/device-check.sh): (1) every hook of the GPU pass against the CPU engine
+ * for the core tests' checkpoint variants and stories260k, at fp32, tf32 and bf16; (2) throughput of GPT-2-small- and
+ * ~1B-Llama-shaped random checkpoints at 32x256 with every hook_resid_* delivered to the host, and the device-side
+ * logit lens against (L+1) plain unembeddings. Prints one line per result and writes them to --out.
+ * Exit status: 0 all comparisons passed, 1 some failed, 2 no usable GPU.
+ * <p>
+ * Arguments: [--stories DIR] [--out FILE] [--no-bench] [--iterations N]
+ */
+public final class DeviceCheck {
+    private final List<String> lines = new ArrayList<>();
+    private final PrintStream out = System.out;
+
+    private void say(String line) {
+        out.println(line);
+        lines.add(line);
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path stories = null, outFile = null;
+        boolean bench = true;
+        int iterations = 5;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--stories" -> stories = Path.of(args[++i]);
+                case "--out" -> outFile = Path.of(args[++i]);
+                case "--no-bench" -> bench = false;
+                case "--iterations" -> iterations = Integer.parseInt(args[++i]);
+                default -> {
+                    System.err.println("unknown argument " + args[i]);
+                    System.exit(64);
+                }
+            }
+        }
+        DeviceCheck check = new DeviceCheck();
+        int status = check.run(stories, bench, iterations);
+        if (outFile != null) Files.write(outFile, check.lines);
+        System.exit(status);
+    }
+
+    int run(Path stories, boolean bench, int iterations) throws IOException {
+        say("mesascope device check, " + Instant.now() + ", Java " + Runtime.version());
+        Backend.Availability a = new GpuBackend().probe();
+        say("backend: " + (a.usable() ? "" : "UNUSABLE: ") + a.description());
+        if (!a.usable()) return 2;
+        GpuContext g = GpuContext.get();
+        boolean allPassed = true;
+
+        say("== correctness: every hook, GPU vs CPU engine (relative L2 error over real positions)");
+        Path tmp = Files.createTempDirectory("mesascope-device-check");
+        for (RandomCheckpoints.Variant v : GpuVsCpuTest.variants()) {
+            Path dir = RandomCheckpoints.write(tmp.resolve(v.name()), v, 7);
+            allPassed &= compareAll(v.name(), dir, g);
+        }
+        if (stories != null && Files.isDirectory(stories)) allPassed &= compareAll("stories260k", stories, g);
+        else say("stories260k: SKIPPED (no --stories folder)");
+        for (RandomCheckpoints.Variant v : RandomCheckpoints.all()) {
+            if (v.modelType().equals("gpt_neox")) say(v.name() + ": SKIPPED (GPT-NeoX does not run on the GPU yet)");
+        }
+
+        if (bench) {
+            say("== throughput: batch 32 x 256, every blocks.*.hook_resid_* copied to the host");
+            benchmark("gpt2-small-shaped", tmp.resolve("gpt2-small"), """
+                    {"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "vocab_size": 50257,
+                     "n_positions": 1024, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-5,
+                     "tie_word_embeddings": true}""", g, iterations);
+            benchmark("llama-1b-shaped", tmp.resolve("llama-1b"), """
+                    {"model_type": "llama", "hidden_size": 2048, "intermediate_size": 8192, "num_hidden_layers": 16,
+                     "num_attention_heads": 32, "num_key_value_heads": 8, "vocab_size": 128256,
+                     "max_position_embeddings": 2048, "rms_norm_eps": 1e-5, "rope_theta": 500000.0,
+                     "hidden_act": "silu", "tie_word_embeddings": true}""", g, iterations);
+        }
+        say(allPassed ? "RESULT: all comparisons passed" : "RESULT: some comparisons FAILED");
+        return allPassed ? 0 : 1;
+    }
+
+    private boolean compareAll(String name, Path dir, GpuContext g) {
+        boolean ok = true;
+        ModelConfig c = ModelConfig.read(dir);
+        try (Weights w = HfWeights.open(dir)) {
+            Batch batch = HookComparison.batch(c.vocabSize(), Math.min(13, c.maxPositions()), 1);
+            for (Precision p : Precision.values()) {
+                try {
+                    HookComparison.Outcome o = HookComparison.compare(name, c, w, batch, p, g);
+                    say(o.line());
+                    ok &= o.passed();
+                } catch (RuntimeException e) {
+                    say(name + " " + p.name().toLowerCase() + " ERROR " + e);
+                    e.printStackTrace(out);
+                    ok = false;
+                }
+            }
+        }
+        return ok;
+    }
+
+    private void benchmark(String name, Path dir, String configJson, GpuContext g, int iterations) throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), configJson);
+        ModelConfig c = ModelConfig.read(dir);
+        int bsz = 32, width = 256;
+        Random r = new Random(3);
+        int[][] seqs = new int[bsz][width];
+        for (int[] s : seqs) for (int t = 0; t < width; t++) s[t] = r.nextInt(c.vocabSize());
+        Batch batch = Batch.of(seqs);
+        AtomicLong delivered = new AtomicLong();
+        HookRegistry residuals = new HookRegistry().addSink("blocks.*.hook_resid_*",
+                (hook, value, b) -> delivered.addAndGet(value.data().length));
+        try (RandomWeights w = new RandomWeights(11)) {
+            for (Precision p : Precision.values()) {
+                try (GpuModel m = new GpuModel(g, c, w, p)) {
+                    double plain = time(() -> m.forward(batch, new HookRegistry(), null, null, false), m, iterations);
+                    delivered.set(0);
+                    double hooked = time(() -> m.forward(batch, residuals, null, null, false), m, iterations);
+                    long floatsPerPass = delivered.get() / (iterations + 1);
+                    double lens = time(() -> DeviceLens.run(m, batch, 5), m, iterations);
+                    double unembeds = time(() -> unembedAll(m, g, bsz * width, c.nLayers() + 1), m, iterations);
+                    say(String.format("%-18s %-4s forward %.1f ms (%.0f tok/s); with resid hooks %.1f ms (%.0f tok/s, %.0f MB to host per pass); "
+                                    + "device lens %.1f ms over the forward, (L+1) unembeddings %.1f ms, ratio %.2f",
+                            name, p.name().toLowerCase(), plain, bsz * width / plain * 1000, hooked, bsz * width / hooked * 1000,
+                            floatsPerPass * 4 / 1e6, lens - plain, unembeds, (lens - plain) / unembeds));
+                } catch (RuntimeException e) {
+                    say(name + " " + p.name().toLowerCase() + " ERROR " + e);
+                    e.printStackTrace(out);
+                }
+            }
+        }
+    }
+
+    /** (L+1) final norms + unembeddings of all rows, in the lens's chunks, on the device: the lens's reference cost. */
+    private static void unembedAll(GpuModel m, GpuContext g, int rows, int times) {
+        int d = m.config().dModel(), vocab = m.config().vocabSize();
+        int chunk = (int) Math.max(1, Math.min(rows, (1L << 30) / (4L * vocab)));
+        long resid = g.alloc((long) rows * d * 4), normed = g.alloc((long) chunk * d * 4), logits = g.alloc((long) chunk * vocab * 4);
+        try {
+            for (int i = 0; i < times; i++) {
+                for (int from = 0; from < rows; from += chunk) {
+                    m.unembedOnDevice(resid + (long) from * d * 4, normed, logits, Math.min(chunk, rows - from));
+                }
+            }
+            m.synchronize();
+        } finally {
+            g.cuda.free(resid);
+            g.cuda.free(normed);
+            g.cuda.free(logits);
+        }
+    }
+
+    /** Milliseconds per call, after one warm-up call, the compute stream drained after each. */
+    private static double time(Runnable pass, GpuModel m, int iterations) {
+        pass.run();
+        m.synchronize();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < iterations; i++) {
+            pass.run();
+            m.synchronize();
+        }
+        return (System.nanoTime() - t0) / 1e6 / iterations;
+    }
+}
