@@ -39,7 +39,7 @@ public final class DeviceCheck {
 
     public static void main(String[] args) throws Exception {
         Path stories = null, outFile = null;
-        boolean bench = true;
+        boolean bench = true, cpuSelfCheck = false;
         int iterations = 5;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -47,6 +47,7 @@ public final class DeviceCheck {
                 case "--out" -> outFile = Path.of(args[++i]);
                 case "--no-bench" -> bench = false;
                 case "--iterations" -> iterations = Integer.parseInt(args[++i]);
+                case "--cpu-self-check" -> cpuSelfCheck = true;
                 default -> {
                     System.err.println("unknown argument " + args[i]);
                     System.exit(64);
@@ -54,7 +55,7 @@ public final class DeviceCheck {
             }
         }
         DeviceCheck check = new DeviceCheck();
-        int status = check.run(stories, bench, iterations);
+        int status = cpuSelfCheck ? check.cpuSelfCheck(stories) : check.run(stories, bench, iterations);
         if (outFile != null) Files.write(outFile, check.lines);
         System.exit(status);
     }
@@ -93,6 +94,33 @@ public final class DeviceCheck {
         }
         say(allPassed ? "RESULT: all comparisons passed" : "RESULT: some comparisons FAILED");
         return allPassed ? 0 : 1;
+    }
+
+    /**
+     * The packed jars and runtime on a machine without a GPU: every variant written and run through the CPU engine
+     * and the comparison (CPU against itself), and the backend's one-line cause. Exit 0 when that all works.
+     */
+    int cpuSelfCheck(Path stories) throws IOException {
+        say("mesascope device check, CPU self-check, Java " + Runtime.version());
+        say("backend: " + new GpuBackend().probe().description());
+        Path tmp = Files.createTempDirectory("mesascope-self-check");
+        List<Path> dirs = new ArrayList<>();
+        for (RandomCheckpoints.Variant v : GpuVsCpuTest.variants()) dirs.add(RandomCheckpoints.write(tmp.resolve(v.name()), v, 7));
+        if (stories != null) dirs.add(stories);
+        boolean ok = true;
+        for (Path dir : dirs) {
+            ModelConfig c = ModelConfig.read(dir);
+            try (Weights w = HfWeights.open(dir)) {
+                Batch batch = HookComparison.batch(c.vocabSize(), Math.min(13, c.maxPositions()), 1);
+                var a = HookComparison.capture(org.mesascope.core.model.Models.build(c, w), batch);
+                var b = HookComparison.capture(org.mesascope.core.model.Models.build(c, w), batch);
+                double worst = 0;
+                for (var e : a.entrySet()) worst = Math.max(worst, HookComparison.relativeError(b.get(e.getKey()), e.getValue()));
+                say(String.format("%-22s CPU vs CPU: %d hooks, worst relative error %.1e", dir.getFileName(), a.size(), worst));
+                ok &= worst == 0;
+            }
+        }
+        return ok ? 0 : 1;
     }
 
     private boolean compareAll(String name, Path dir, GpuContext g) {
