@@ -74,6 +74,12 @@ public final class AttentionView extends BorderPane {
         if (run == null || layer.getValue() == null || head.getValue() == null) return;
         int t = run.length();
         double[] values = new double[t * t];
+        if (run.patterns()[layer.getValue()] == null) {
+            heatmap.setData(null);
+            hover.setText("layer " + layer.getValue() + "'s patterns were not kept: at " + t + " positions all layers would"
+                    + " take more than 1 GiB; the layers before it are shown");
+            return;
+        }
         float[] p = run.patterns()[layer.getValue()][head.getValue()];
         for (int i = 0; i < values.length; i++) values[i] = p[i];
         java.util.List<String> queries = IntStream.range(0, t)

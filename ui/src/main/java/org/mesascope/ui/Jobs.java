@@ -65,7 +65,7 @@ public final class Jobs implements AutoCloseable {
         current = cancellation;
         pending++;
         running.set(true);
-        progress.set(ProgressIndicatorValues.INDETERMINATE);
+        progress.set(javafx.scene.control.ProgressIndicator.INDETERMINATE_PROGRESS);
         status.set(what + " …");
         worker.submit(() -> {
             T result = null;
@@ -105,12 +105,13 @@ public final class Jobs implements AutoCloseable {
 
     @Override
     public void close() {
-        cancel();
-        worker.shutdownNow();
+        close(() -> {});
     }
 
-    /** ProgressIndicator's value for "working, amount unknown". */
-    static final class ProgressIndicatorValues {
-        static final double INDETERMINATE = -1;
+    /** Cancels what runs, then runs {@code last} on the worker (closing what only it uses) and stops the worker. */
+    public void close(Runnable last) {
+        cancel();
+        worker.submit(last);
+        worker.shutdown();
     }
 }

@@ -10,14 +10,16 @@ import java.util.List;
  *
  * @param lensName     "logit lens" or "tuned lens (DIR)"
  * @param targetText   the token every position's target probability is for, or null for the next input token
- * @param patterns     [layer][head][query * T + key] attention probabilities
+ * @param heads        attention heads per layer
+ * @param patterns     [layer][head][query * T + key] attention probabilities; a layer is null when the prompt is too
+ *                     long to keep every layer's patterns ({@link PromptRunner#PATTERN_FLOATS})
  * @param residualNorm [lens row][position] L2 norm of the residual entering each block, then of the last output
  * @param cosineToFinal [lens row][position] cosine between that residual and the final residual at the position
  * @param attnOutNorm  [layer][position] L2 norm of what attention adds to the residual
  * @param mlpOutNorm   [layer][position] L2 norm of what the MLP adds to the residual
  */
 public record PromptRun(String modelName, String lensName, String targetText, int[] tokens, List<String> tokenTexts, LensReport lens,
-                        float[][][] patterns, double[][] residualNorm, double[][] cosineToFinal,
+                        int heads, float[][][] patterns, double[][] residualNorm, double[][] cosineToFinal,
                         double[][] attnOutNorm, double[][] mlpOutNorm) {
     public int length() {
         return tokens.length;
@@ -27,9 +29,6 @@ public record PromptRun(String modelName, String lensName, String targetText, in
         return patterns.length;
     }
 
-    public int heads() {
-        return patterns.length == 0 ? 0 : patterns[0].length;
-    }
 
     /** Attention probability of {@code query} on {@code key} in one head. */
     public float attention(int layer, int head, int query, int key) {

@@ -16,6 +16,12 @@ import java.util.function.DoubleConsumer;
  * carries extra sinks that keep the attention patterns and the attention/MLP outputs, so the views cost one pass.
  */
 public final class PromptRunner {
+    /**
+     * Attention patterns kept at most (floats over all layers and heads, 1 GiB): GPT-2 small over 1024 tokens would
+     * need 151 M. Above it, only the layers that fit are kept, from the first, and the attention view says so.
+     */
+    static final long PATTERN_FLOATS = 1L << 28;
+
     private PromptRunner() {
     }
 
@@ -31,10 +37,13 @@ public final class PromptRunner {
                                 String targetText, HookRegistry registry, Cancellation cancellation, DoubleConsumer progress) {
         int layers = m.config().nLayers(), d = m.config().dModel(), length = tokens.length;
         float[][][] patterns = new float[layers][][];
+        long perLayer = (long) m.config().nHeads() * length * length;
+        int keptLayers = (int) Math.min(layers, PATTERN_FLOATS / Math.max(1, perLayer));
         double[][] attnOut = new double[layers][], mlpOut = new double[layers][];
         double[][][] residuals = new double[layers + 1][][];
         registry.addSink("blocks.*.attn.hook_pattern", (hook, value, batch) -> {
             int heads = value.dim(1), l = layerOf(hook);
+            if (l >= keptLayers) return;
             float[][] perHead = new float[heads][length * length];
             for (int h = 0; h < heads; h++) System.arraycopy(value.data(), h * length * length, perHead[h], 0, length * length);
             patterns[l] = perHead;
@@ -64,7 +73,8 @@ public final class PromptRunner {
         }
         List<String> texts = new ArrayList<>(length);
         for (LensReport.TokenInfo info : report.tokens()) texts.add(info.text());
-        return new PromptRun(m.name(), lensName, targetText, tokens.clone(), List.copyOf(texts), report, patterns, norm, cosine,
+        return new PromptRun(m.name(), lensName, targetText, tokens.clone(), List.copyOf(texts), report,
+                m.config().nHeads(), patterns, norm, cosine,
                 attnOut, mlpOut);
     }
 

@@ -10,7 +10,6 @@ import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -84,8 +83,7 @@ public final class ResidualView extends BorderPane {
         double[] values = new double[rows * t];
         // cosine in [-1, 1] mapped onto the colour map's [0, 1]
         for (int r = 0; r < rows; r++) for (int p = 0; p < t; p++) values[r * t + p] = (run.cosineToFinal()[r][p] + 1) / 2;
-        List<String> rowLabels = new ArrayList<>();
-        for (LensViewRow label : LensViewRow.of(run)) rowLabels.add(label.text());
+        List<String> rowLabels = run.lens().rows().stream().map(r -> LensView.rowLabel(r.hook())).toList();
         cosine.setData(new Heatmap.Data(rows, t, values, null, rowLabels, run.tokenTexts()));
         cosine.setLegend("cos −1", "+1");
         layerAxis(norms, run.layers());
@@ -109,12 +107,5 @@ public final class ResidualView extends BorderPane {
             mlp.getData().add(new XYChart.Data<>(l, run.mlpOutNorm()[l][p]));
         }
         contributions.getData().setAll(List.of(attn, mlp));
-    }
-
-    /** Row labels shared with the lens view. */
-    record LensViewRow(String text) {
-        static List<LensViewRow> of(PromptRun run) {
-            return run.lens().rows().stream().map(r -> new LensViewRow(LensView.rowLabel(r.hook()))).toList();
-        }
     }
 }

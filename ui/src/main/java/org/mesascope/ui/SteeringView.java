@@ -10,7 +10,6 @@ import javafx.scene.control.Spinner;
 import javafx.scene.control.TextArea;
 import javafx.scene.control.TextField;
 import javafx.scene.layout.BorderPane;
-import javafx.scene.layout.GridPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
@@ -72,8 +71,6 @@ public final class SteeringView extends BorderPane {
             a.setWrapText(true);
             a.setPrefRowCount(3);
         }
-        GridPane form = new GridPane(8, 6);
-        form.setPadding(new Insets(6));
         vectorButton.setId("steerVectorFile");
         actAddButton.setId("steerActAdd");
         actAddButton.setVisible(false);
@@ -85,10 +82,13 @@ public final class SteeringView extends BorderPane {
             if (f != null) useVectorFile(f.toPath());
         });
         actAddButton.setOnAction(e -> useVectorFile(null));
-        form.addRow(0, new Label("hook"), hook, new Label("plus"), plus, new Label("minus"), minus, vectorLabel,
-                vectorButton, actAddButton);
-        form.addRow(1, new Label("coefficient"), coefficient, coefficientLabel, new Label("new tokens"), maxNew);
-        form.add(description, 0, 2, 6, 1);
+        coefficientLabel.setMinWidth(50);
+        HBox vectorRow = new HBox(8, new Label("hook"), hook, new Label("plus"), plus, new Label("minus"), minus,
+                vectorLabel, vectorButton, actAddButton);
+        HBox coefficientRow = new HBox(8, new Label("coefficient"), coefficient, coefficientLabel, new Label("new tokens"), maxNew);
+        for (HBox row : List.of(vectorRow, coefficientRow)) row.setAlignment(javafx.geometry.Pos.CENTER_LEFT);
+        VBox form = new VBox(6, vectorRow, coefficientRow, description);
+        form.setPadding(new Insets(6));
         setTop(form);
         VBox left = column("unsteered (coefficient 0)", unsteered, lensBefore);
         VBox right = column("steered", steered, lensAfter);

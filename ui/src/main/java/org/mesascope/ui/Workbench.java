@@ -109,8 +109,9 @@ public final class Workbench extends BorderPane {
         HBox.setHgrow(prompt, Priority.ALWAYS);
         bar.setAlignment(Pos.CENTER_LEFT);
         bar.setPadding(new Insets(6));
-        HBox statusBar = new HBox(8, progress, cancel, status, new Pane(), exportPng, exportHtml);
-        HBox.setHgrow(statusBar.getChildren().get(3), Priority.ALWAYS);
+        javafx.scene.layout.Region spring = new javafx.scene.layout.Region();
+        HBox statusBar = new HBox(8, progress, cancel, status, spring, exportPng, exportHtml);
+        HBox.setHgrow(spring, Priority.ALWAYS);
         statusBar.setAlignment(Pos.CENTER_LEFT);
         statusBar.setPadding(new Insets(4, 6, 4, 6));
         tabs.setId("views");
@@ -142,10 +143,6 @@ public final class Workbench extends BorderPane {
             if (dir == null) lensView.logit.setSelected(true);
             else useTunedLens(dir);
         });
-    }
-
-    /** A JavaFX Pane that only takes space (the status bar's spring). */
-    private static final class Pane extends javafx.scene.layout.Pane {
     }
 
     private static Tab tab(String title, Node content) {
@@ -397,6 +394,9 @@ public final class Workbench extends BorderPane {
 
     /** Closes the model and stops the worker (when the window closes). */
     public void close() {
-        jobs.close();
+        jobs.close(() -> {
+            if (loaded != null) loaded.close();
+            loaded = null;
+        });
     }
 }

