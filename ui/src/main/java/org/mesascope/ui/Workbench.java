@@ -19,6 +19,7 @@ import javafx.stage.DirectoryChooser;
 import javafx.stage.FileChooser;
 import javafx.stage.Window;
 import org.mesascope.core.MesascopeException;
+import org.mesascope.core.backend.Backends;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.io.ModelLocator;
 import org.mesascope.core.model.LoadedModel;
@@ -84,7 +85,7 @@ public final class Workbench extends BorderPane {
         model.setPromptText("organism, folder or HF id");
         model.getItems().setAll(knownModels());
         device.setId("device");
-        device.getItems().setAll("auto", "cpu");
+        device.getItems().setAll("auto", "cpu", "cuda");
         device.setValue("auto");
         prompt.setId("prompt");
         prompt.setPromptText("prompt text, or comma-separated token ids with 'token ids'");
@@ -191,8 +192,9 @@ public final class Workbench extends BorderPane {
             jobs.statusProperty().set("error: choose a model first (an organism name, a folder or a Hugging Face id)");
             return;
         }
-        String deviceNote = device.getValue().equals("auto") ? " (auto: no CUDA backend in the desktop app yet, running on the CPU)" : "";
-        jobs.submit("run on " + spec + deviceNote, (cancellation, progressOut) -> {
+        Backends.Request deviceRequest = Backends.Request.valueOf(device.getValue().toUpperCase(java.util.Locale.ROOT));
+        jobs.submit("run on " + spec, (cancellation, progressOut) -> {
+            String deviceNote = deviceNote(deviceRequest);
             LoadedModel m = ensureModel(spec);
             int[] tokens = tokens(m, text, ids);
             TunedLens lens = tuned == null ? null : TunedLens.load(tuned, m);
@@ -200,14 +202,30 @@ public final class Workbench extends BorderPane {
             Integer target = targetText.isEmpty() ? null : targetToken(m, targetText);
             PromptRun r = PromptRunner.run(m, tokens, lens, lensName, 5, target, target == null ? null : targetText,
                     new HookRegistry(), cancellation, progressOut::accept);
-            return new RunOutcome(spec, r, SteerHooks.steerable(m.model()), m.config().nLayers());
+            return new RunOutcome(spec, r, SteerHooks.steerable(m.model()), m.config().nLayers(), deviceNote);
         }, this::show);
     }
 
-    private record RunOutcome(String spec, PromptRun run, List<String> steerableHooks, int layers) {
+    private record RunOutcome(String spec, PromptRun run, List<String> steerableHooks, int layers, String deviceNote) {
+    }
+
+    /**
+     * The device choice as the CLI makes it (core's {@link Backends}): cpu silently, cuda failing with the one-line
+     * cause when it cannot run, auto falling back to the CPU saying why. The app itself computes on the CPU engine (as
+     * the CLI's commands do until the CUDA backend is wired into them), and says so when a GPU was found.
+     */
+    static String deviceNote(Backends.Request request) {
+        Backends.Choice choice = Backends.choose(request);
+        if (choice.onCpu()) return choice.message();
+        String found = choice.backend().probe().description();
+        if (request == Backends.Request.CUDA) {
+            throw new MesascopeException("device cuda: " + found + ", but the desktop app does not run on the CUDA backend yet; choose cpu");
+        }
+        return "device auto: " + found + ", but the desktop app does not run on the CUDA backend yet, running on the CPU";
     }
 
     private void show(RunOutcome o) {
+        if (o.deviceNote() != null) jobs.statusProperty().set(jobs.statusProperty().get() + " · " + o.deviceNote());
         current = o.run();
         runSpec = o.spec();
         runTokens = o.run().tokens();

