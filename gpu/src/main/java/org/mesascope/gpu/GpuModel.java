@@ -254,10 +254,15 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
     }
 
     private void linear(DLinear l, long x, int rows, long y) {
+        linear(l, x, rows, y, ws == null ? 0 : ws.bf16);
+    }
+
+    /** y = x W (+ bias); in bf16 mode x is first rounded into {@code bf16Scratch} (rows * in bf16 values). */
+    private void linear(DLinear l, long x, int rows, long y, long bf16Scratch) {
         long input = x;
         if (weightType == Blas.ElementType.BF16) {
-            g.launch1d("f32_to_bf16", (long) rows * l.in(), ws.bf16, x, (long) rows * l.in());
-            input = ws.bf16;
+            g.launch1d("f32_to_bf16", (long) rows * l.in(), bf16Scratch, x, (long) rows * l.in());
+            input = bf16Scratch;
         }
         // row-major Y[rows, out] = X[rows, in] W is, column-major, Y^T = W^T X^T: m = out, n = rows, k = in
         g.blas.gemm(l.outIn(), false, l.out(), rows, l.in(), l.w(), weightType, l.outIn() ? l.in() : l.out(),
@@ -310,11 +315,11 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
             int[] bTd = {bsz, width, d};
 
             g.launch1d("embed_lookup", (long) rows * d, w.embed, embed, w.ids, rows, d);
-            hs.at("hook_embed", w.embed, -1, bTd);
+            hs.at("hook_embed", w.embed, bTd);
             long resid = w.resid[0];
             if (gpt2) {
                 g.launch1d("embed_lookup", (long) rows * d, w.posEmbed, positions, w.pos, rows, d);
-                hs.at("hook_pos_embed", w.posEmbed, -1, bTd);
+                hs.at("hook_pos_embed", w.posEmbed, bTd);
                 add(resid, w.embed, w.posEmbed, (long) rows * d);
             } else {
                 g.cuda.copyDeviceAsync(resid, w.embed, (long) rows * d * 4, g.compute);
@@ -322,9 +327,12 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
 
             for (int l = 0; l < c.nLayers(); l++) {
                 int par = l % 2, next = (l + 1) % 2;
-                hs.guard(par);
+                // this layer's hooked buffers held layer l-2's values (resid[next]: l-1's input): copies may still read them
+                for (long buf : new long[]{w.pattern[par], w.z[par], w.attnOut[par], w.mid[par], w.mlpOut[par], w.resid[next]}) {
+                    hs.guard(buf);
+                }
                 Block bl = blocks[l];
-                hs.at(block(l, "hook_resid_pre"), resid, par, bTd);
+                hs.at(block(l, "hook_resid_pre"), resid, bTd);
 
                 norm(w.x, resid, bl.norm1W(), bl.norm1B(), rows);
                 long q, k, v;
@@ -356,14 +364,14 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
                 g.launch("attn_scores", tiles, tiles, bsz * heads, 16, 16, p, q, k, width, heads, kvHeads, hd,
                         qStride, kStride, (float) scale, gpt2 ? 0 : c.windowAt(l));
                 g.launchRows("softmax_rows", bsz * heads * width, 128, 0, p, width);
-                hs.at(block(l, "attn.hook_pattern"), p, par, bsz, heads, width, width);
+                hs.at(block(l, "attn.hook_pattern"), p, bsz, heads, width, width);
                 g.launch("attn_weighted", (hd + 15) / 16, tiles, bsz * heads, 16, 16, w.z[par], p, v, width, heads,
                         kvHeads, hd, gpt2 ? 3 * d : kvDim);
-                hs.at(block(l, "attn.hook_z"), w.z[par], par, bsz, width, heads, hd);
+                hs.at(block(l, "attn.hook_z"), w.z[par], bsz, width, heads, hd);
                 linear(bl.o(), w.z[par], rows, w.attnOut[par]);
-                hs.at(block(l, "hook_attn_out"), w.attnOut[par], par, bTd);
+                hs.at(block(l, "hook_attn_out"), w.attnOut[par], bTd);
                 add(w.mid[par], resid, w.attnOut[par], (long) rows * d);
-                hs.at(block(l, "hook_resid_mid"), w.mid[par], par, bTd);
+                hs.at(block(l, "hook_resid_mid"), w.mid[par], bTd);
 
                 norm(w.x, w.mid[par], bl.norm2W(), bl.norm2B(), rows);
                 int act = activationCode(c.activation());
@@ -376,17 +384,16 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
                     g.launch1d("gated_activate", (long) rows * c.dMlp(), w.h, w.up, (long) rows * c.dMlp(), act);
                 }
                 linear(bl.down(), w.h, rows, w.mlpOut[par]);
-                hs.at(block(l, "hook_mlp_out"), w.mlpOut[par], par, bTd);
+                hs.at(block(l, "hook_mlp_out"), w.mlpOut[par], bTd);
                 // resid_post lands in the other parity's residual buffer: it is the next layer's resid_pre
-                hs.guard(next);
                 add(w.resid[next], w.mid[par], w.mlpOut[par], (long) rows * d);
                 resid = w.resid[next];
-                hs.at(block(l, "hook_resid_post"), resid, next, bTd);
+                hs.at(block(l, "hook_resid_post"), resid, bTd);
             }
             norm(w.normed, resid, finalNormW, finalNormB, rows);
-            hs.at("ln_final.hook_normalized", w.normed, -1, bTd);
+            hs.at("ln_final.hook_normalized", w.normed, bTd);
             linear(unembed, w.normed, rows, w.logits);
-            hs.at("logits", w.logits, -1, bsz, width, c.vocabSize());
+            hs.at("logits", w.logits, bsz, width, c.vocabSize());
             hs.finish();
             if (!returnLogits) return null;
             return new Tensor(g.download(w.logits, Math.toIntExact((long) rows * c.vocabSize())), bsz, width, c.vocabSize());
@@ -438,22 +445,15 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
         g.makeCurrent();
         int n = residual.dim(0), d = c.dModel();
         long x = g.alloc((long) n * d * 4), normed = g.alloc((long) n * d * 4), logits = g.alloc((long) n * c.vocabSize() * 4);
-        Workspace saved = ws;
+        long scratch = weightType == Blas.ElementType.BF16 ? g.alloc((long) n * d * 2) : 0;
         try {
-            if (ws == null || ws.rows < n) ws = new Workspace(1, n); // bf16 scratch for the product
             g.upload(x, residual.data());
             norm(normed, x, finalNormW, finalNormB, n);
-            linear(unembed, normed, n, logits);
+            linear(unembed, normed, n, logits, scratch);
             return new Tensor(g.download(logits, Math.toIntExact((long) n * c.vocabSize())), n, c.vocabSize());
         } finally {
             g.cuda.synchronize(g.compute);
-            if (ws != saved) {
-                ws.free();
-                ws = saved;
-            }
-            g.cuda.free(x);
-            g.cuda.free(normed);
-            g.cuda.free(logits);
+            for (long p : new long[]{x, normed, logits, scratch}) if (p != 0) g.cuda.free(p);
         }
     }
 

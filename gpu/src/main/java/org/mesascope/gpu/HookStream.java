@@ -18,14 +18,16 @@ import java.util.Map;
  * hooks. A hook with an intervention is synchronous: pending values are delivered first (order), the value is
  * copied to the host, the interventions run, and the result is copied back for the pass to continue with.
  * <p>
- * Buffers that layers reuse are double-buffered by layer parity: before layer l writes its parity's buffers the
- * compute stream waits for the copies still reading them from layer l-2 ({@link #guard}).
+ * Before the pass overwrites a buffer that a copy may still be reading, it calls {@link #guard} with the buffer's
+ * address: the compute stream then waits for those copies only. The model double-buffers hooked values by layer
+ * parity, so a copy has a whole layer of compute to hide behind before its buffer is written again.
  */
 final class HookStream {
     /** Copies in flight before the pass waits for the oldest: bounds pinned memory when sinks are slow. */
     private static final int MAX_PENDING = 16;
 
-    private record Pending(String hook, int[] shape, MemorySegment pinned, MemorySegment ready, MemorySegment copied) {
+    private record Pending(String hook, long device, int[] shape, MemorySegment pinned, MemorySegment ready,
+                           MemorySegment copied) {
     }
 
     private final GpuContext g;
@@ -33,7 +35,8 @@ final class HookStream {
     private final PinnedPool pool;
     private final DeviceSink deviceSink;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>();
-    private final List<List<Pending>> guards = List.of(new ArrayList<>(), new ArrayList<>());
+    /** Copies queued and not yet waited for by the compute stream (what {@link #guard} looks through). */
+    private final List<Pending> unguarded = new ArrayList<>();
     private final List<Pending> delivered = new ArrayList<>();
 
     HookStream(GpuContext g, Hooks hooks, PinnedPool pool, DeviceSink deviceSink) {
@@ -48,8 +51,8 @@ final class HookStream {
         return hooks.wants(hook) || (deviceSink != null && deviceSink.wants(hook));
     }
 
-    /** The pass reached {@code hook}, whose value lies at {@code device} ([shape], fp32); parity -1: not reused. */
-    void at(String hook, long device, int parity, int... shape) {
+    /** The pass reached {@code hook}, whose value lies at {@code device} ([shape], fp32). */
+    void at(String hook, long device, int... shape) {
         if (deviceSink != null && deviceSink.wants(hook)) deviceSink.accept(hook, device, shape);
         if (!hooks.wants(hook)) return;
         long n = Tensor.numel(shape);
@@ -65,25 +68,27 @@ final class HookStream {
         MemorySegment pinned = pool.take(n * 4);
         g.cuda.copyToHostAsync(pinned, device, n * 4, g.copy);
         g.cuda.record(copied, g.copy);
-        Pending p = new Pending(hook, shape, pinned, ready, copied);
+        Pending p = new Pending(hook, device, shape, pinned, ready, copied);
         pending.add(p);
-        if (parity >= 0) guards.get(parity).add(p);
+        unguarded.add(p);
         while (!pending.isEmpty() && g.cuda.eventDone(pending.peekFirst().copied())) deliver(pending.pollFirst());
         while (pending.size() > MAX_PENDING) deliver(pending.pollFirst());
     }
 
-    /** Before a layer of {@code parity} overwrites its buffers: the compute stream waits for copies still reading them. */
-    void guard(int parity) {
-        for (Pending p : guards.get(parity)) {
+    /** Before the pass writes {@code device}: the compute stream waits for the copies still reading that buffer. */
+    void guard(long device) {
+        for (int i = unguarded.size() - 1; i >= 0; i--) {
+            Pending p = unguarded.get(i);
+            if (p.device() != device) continue;
             if (!delivered.contains(p)) g.cuda.waitEvent(g.compute, p.copied());
+            unguarded.remove(i);
         }
-        guards.get(parity).clear();
     }
 
     /** Delivers every pending value, in order; then the events of this pass are released. */
     void finish() {
         while (!pending.isEmpty()) deliver(pending.pollFirst());
-        for (List<Pending> l : guards) l.clear();
+        unguarded.clear();
         for (Pending p : delivered) {
             g.cuda.destroyEvent(p.ready());
             g.cuda.destroyEvent(p.copied());
