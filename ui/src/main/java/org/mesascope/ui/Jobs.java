@@ -59,6 +59,7 @@ public final class Jobs implements AutoCloseable {
 
     /** Call on the FX thread. {@code onDone} runs on the FX thread with the result, unless the job failed or was cancelled. */
     public <T> void submit(String what, Work<T> work, Consumer<T> onDone) {
+        if (worker.isShutdown()) return; // the window is closing: a late request (a slider's pause ending) has no one to show it to
         if (current != null) current.cancel();
         Cancellation cancellation = new Cancellation();
         cancellation.setListener(hookListener);

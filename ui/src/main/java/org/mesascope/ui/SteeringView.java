@@ -121,6 +121,11 @@ public final class SteeringView extends BorderPane {
         runner.accept(request());
     }
 
+    /** Drops a rerun the slider has scheduled (the window is closing). */
+    public void stop() {
+        settle.stop();
+    }
+
     /** Sets the coefficient and runs at once, without the pause a drag gets. */
     public void applyNow(double c) {
         coefficient.setValue(c);

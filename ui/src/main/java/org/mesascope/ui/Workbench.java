@@ -412,6 +412,7 @@ public final class Workbench extends BorderPane {
 
     /** Closes the model and stops the worker (when the window closes). */
     public void close() {
+        steeringView.stop();
         jobs.close(() -> {
             if (loaded != null) loaded.close();
             loaded = null;

