@@ -75,6 +75,11 @@ public final class DeviceCheck {
             allPassed &= compareAll(v.name(), dir, g);
         }
         if (stories != null && Files.isDirectory(stories)) allPassed &= compareAll("stories260k", stories, g);
+        say("== device-side sinks: logit lens and probe scores, GPU (fp32) vs the same computed on the CPU engine's hooks");
+        for (RandomCheckpoints.Variant v : List.of(RandomCheckpoints.GPT2, RandomCheckpoints.LLAMA_GQA)) {
+            allPassed &= checkDeviceSinks(v.name(), tmp.resolve(v.name()), g);
+        }
+        if (stories != null && Files.isDirectory(stories)) allPassed &= checkDeviceSinks("stories260k", stories, g);
         else say("stories260k: SKIPPED (no --stories folder)");
         for (RandomCheckpoints.Variant v : RandomCheckpoints.all()) {
             if (v.modelType().equals("gpt_neox")) say(v.name() + ": SKIPPED (GPT-NeoX does not run on the GPU yet)");
@@ -121,6 +126,103 @@ public final class DeviceCheck {
             }
         }
         return ok ? 0 : 1;
+    }
+
+    /**
+     * DeviceLens and DeviceProbeScores against the CPU engine: lens rows from the CPU's residuals through the CPU
+     * model's unembed, entropy and KL(final || row) in double, top-1 ids; probe scores as dot products of the CPU's
+     * resid_post with random directions. Real positions only. Passes when top-1 agrees on >= 99% of (row, position)
+     * pairs, entropy and KL are within 1e-3 nats + 1e-3 relative, and scores within 1e-4 relative L2.
+     */
+    boolean checkDeviceSinks(String name, Path dir, GpuContext g) {
+        ModelConfig c = ModelConfig.read(dir);
+        try (Weights w = HfWeights.open(dir)) {
+            Batch batch = HookComparison.batch(c.vocabSize(), Math.min(13, c.maxPositions()), 1);
+            int layers = c.nLayers(), width = batch.width(), rows = batch.size() * width, d = c.dModel(), vocab = c.vocabSize();
+            var cpuModel = org.mesascope.core.model.Models.build(c, w);
+            java.util.Map<String, float[]> cpu = new java.util.HashMap<>();
+            cpuModel.forward(batch, new HookRegistry().addSink("*", (hook, value, b) -> cpu.put(hook, value.data().clone())));
+            float[] finalLogits = cpu.get("logits");
+            Random r = new Random(5);
+            float[][] directions = new float[3][d];
+            for (float[] dir1 : directions) for (int i = 0; i < d; i++) dir1[i] = (float) r.nextGaussian();
+
+            DeviceLens.Result lens;
+            java.util.Map<String, float[]> scores;
+            try (GpuModel m = new GpuModel(g, c, w, Precision.FP32)) {
+                lens = DeviceLens.run(m, batch, 5);
+                try (DeviceProbeScores probe = new DeviceProbeScores(m, "blocks.*.hook_resid_post", directions)) {
+                    m.forward(batch, new HookRegistry(), null, probe, false);
+                    scores = probe.scores();
+                }
+            }
+            int same = 0, pairs = 0;
+            double worstStat = 0;
+            for (int row = 0; row <= layers; row++) {
+                String hook = row < layers ? "blocks." + row + ".hook_resid_pre" : "blocks." + (layers - 1) + ".hook_resid_post";
+                float[] logits = cpuModel.unembed(new org.mesascope.core.tensor.Tensor(cpu.get(hook), rows, d)).data();
+                for (int b = 0; b < batch.size(); b++) {
+                    for (int t = 0; t < batch.length(b); t++) {
+                        int pos = b * width + t, at = row * rows + pos;
+                        double[] st = stats(logits, finalLogits, pos, vocab);
+                        worstStat = Math.max(worstStat, Math.abs(st[0] - lens.entropy()[at]) / (1e-3 + 1e-3 * Math.abs(st[0])));
+                        worstStat = Math.max(worstStat, Math.abs(st[1] - lens.kl()[at]) / (1e-3 + 1e-3 * Math.abs(st[1])));
+                        if ((int) st[2] == lens.topIds()[at * lens.k()]) same++;
+                        pairs++;
+                    }
+                }
+            }
+            double top1 = (double) same / pairs;
+            double worstScore = 0;
+            for (int l = 0; l < layers; l++) {
+                String hook = "blocks." + l + ".hook_resid_post";
+                float[] want = new float[rows * 3];
+                float[] resid = cpu.get(hook);
+                for (int p = 0; p < rows; p++)
+                    for (int j = 0; j < 3; j++) {
+                        double s = 0;
+                        for (int i = 0; i < d; i++) s += (double) resid[p * d + i] * directions[j][i];
+                        want[p * 3 + j] = (float) s;
+                    }
+                float[] got = scores.get(hook);
+                worstScore = Math.max(worstScore, got == null ? Double.NaN : HookComparison.relativeError(
+                        HookComparison.realPositions(hook, new org.mesascope.core.tensor.Tensor(got, batch.size(), width, 3), batch),
+                        HookComparison.realPositions(hook, new org.mesascope.core.tensor.Tensor(want, batch.size(), width, 3), batch)));
+            }
+            boolean ok = top1 >= 0.99 && worstStat <= 1 && worstScore <= 1e-4;
+            say(String.format("%-22s device sinks %s  lens top-1 agreement %.4f, worst entropy/KL error %.2f of the limit, "
+                    + "probe scores worst %.2e (limit 1e-4)", name, ok ? "PASS" : "FAIL", top1, worstStat, worstScore));
+            return ok;
+        } catch (RuntimeException e) {
+            say(name + " device sinks ERROR " + e);
+            e.printStackTrace(out);
+            return false;
+        }
+    }
+
+    /** {entropy, KL(final || row), argmax} of one position's logits, in double. */
+    private static double[] stats(float[] logits, float[] finalLogits, int pos, int vocab) {
+        double m = Double.NEGATIVE_INFINITY, mf = Double.NEGATIVE_INFINITY;
+        int arg = 0;
+        for (int i = 0; i < vocab; i++) {
+            if (logits[pos * vocab + i] > m) {
+                m = logits[pos * vocab + i];
+                arg = i;
+            }
+            mf = Math.max(mf, finalLogits[pos * vocab + i]);
+        }
+        double s = 0, sf = 0;
+        for (int i = 0; i < vocab; i++) {
+            s += Math.exp(logits[pos * vocab + i] - m);
+            sf += Math.exp(finalLogits[pos * vocab + i] - mf);
+        }
+        double lse = m + Math.log(s), lsef = mf + Math.log(sf), ent = 0, kl = 0;
+        for (int i = 0; i < vocab; i++) {
+            double lp = logits[pos * vocab + i] - lse, lpf = finalLogits[pos * vocab + i] - lsef;
+            ent -= Math.exp(lp) * lp;
+            kl += Math.exp(lpf) * (lpf - lp);
+        }
+        return new double[]{ent, kl, arg};
     }
 
     private boolean compareAll(String name, Path dir, GpuContext g) {
