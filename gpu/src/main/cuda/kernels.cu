@@ -322,3 +322,20 @@ extern "C" __global__ void lens_stats(const float* logits, const float* finalLog
         __syncthreads();
     }
 }
+
+// Steering on the device: x[r, :] += scale * v for every row r with mask[r] != 0 (mask null: every row).
+extern "C" __global__ void steer_rows(float* x, const float* v, const int* mask, int rows, int d, float scale) {
+    long n = (long) rows * d;
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
+        long r = i / d;
+        if (mask == 0 || mask[r] != 0) x[i] += scale * v[i % d];
+    }
+}
+
+// Patching on the device: x[r, :] = src[r, :] for every row r with mask[r] != 0 (mask null: every row).
+extern "C" __global__ void patch_rows(float* x, const float* src, const int* mask, int rows, int d) {
+    long n = (long) rows * d;
+    for (long i = blockIdx.x * (long) blockDim.x + threadIdx.x; i < n; i += (long) gridDim.x * blockDim.x) {
+        if (mask == 0 || mask[i / d] != 0) x[i] = src[i];
+    }
+}

@@ -78,6 +78,7 @@ public final class DeviceCheck {
         say("== device-side sinks: logit lens and probe scores, GPU (fp32) vs the same computed on the CPU engine's hooks");
         for (RandomCheckpoints.Variant v : List.of(RandomCheckpoints.GPT2, RandomCheckpoints.LLAMA_GQA)) {
             allPassed &= checkDeviceSinks(v.name(), tmp.resolve(v.name()), g);
+            allPassed &= checkDeviceInterventions(v.name(), tmp.resolve(v.name()), g);
         }
         if (stories != null && Files.isDirectory(stories)) allPassed &= checkDeviceSinks("stories260k", stories, g);
         else say("stories260k: SKIPPED (no --stories folder)");
@@ -195,6 +196,66 @@ public final class DeviceCheck {
             return ok;
         } catch (RuntimeException e) {
             say(name + " device sinks ERROR " + e);
+            e.printStackTrace(out);
+            return false;
+        }
+    }
+
+    /**
+     * Steering and patching on the device against the same interventions on the CPU engine (fp32, logits compared
+     * over real positions, limit 1e-4): steer blocks.1.hook_resid_pre (or block 0 of a one-layer model) by a random
+     * vector at every position; patch blocks.0.hook_resid_post at position 2 of each sequence from another batch.
+     */
+    boolean checkDeviceInterventions(String name, Path dir, GpuContext g) {
+        ModelConfig c = ModelConfig.read(dir);
+        try (Weights w = HfWeights.open(dir)) {
+            Batch target = HookComparison.batch(c.vocabSize(), Math.min(13, c.maxPositions()), 1);
+            Batch source = HookComparison.batch(c.vocabSize(), Math.min(13, c.maxPositions()), 2);
+            int width = target.width(), rows = target.size() * width, d = c.dModel();
+            String steerHook = "blocks." + Math.min(1, c.nLayers() - 1) + ".hook_resid_pre", patchHook = "blocks.0.hook_resid_post";
+            Random r = new Random(9);
+            float[] vector = new float[d];
+            for (int i = 0; i < d; i++) vector[i] = (float) r.nextGaussian();
+            float scale = 4f;
+            int[] mask = new int[rows];
+            for (int b = 0; b < target.size(); b++) mask[b * width + 2] = 1;
+
+            var cpuModel = org.mesascope.core.model.Models.build(c, w);
+            float[] cpuSteered = cpuModel.forward(target, new HookRegistry().addIntervention(steerHook, (h, v, b) -> {
+                float[] x = v.data();
+                for (int i = 0; i < x.length; i++) x[i] += scale * vector[i % d];
+                return v;
+            })).data();
+            float[][] kept = new float[1][];
+            cpuModel.forward(source, new HookRegistry().addSink(patchHook, (h, v, b) -> kept[0] = v.data().clone()));
+            float[] cpuPatched = cpuModel.forward(target, new HookRegistry().addIntervention(patchHook, (h, v, b) -> {
+                float[] x = v.data();
+                for (int row = 0; row < rows; row++) if (mask[row] != 0) System.arraycopy(kept[0], row * d, x, row * d, d);
+                return v;
+            })).data();
+
+            float[] gpuSteered, gpuPatched;
+            try (GpuModel m = new GpuModel(g, c, w, Precision.FP32);
+                 DeviceInterventions.Steer steer = new DeviceInterventions.Steer(m, steerHook, vector, scale, null);
+                 DeviceInterventions.Recorder rec = new DeviceInterventions.Recorder(m, patchHook);
+                 DeviceInterventions.Patch patch = new DeviceInterventions.Patch(m, rec, patchHook, mask)) {
+                gpuSteered = m.forward(target, new HookRegistry(), null, steer, true).data();
+                m.forward(source, new HookRegistry(), null, rec, false);
+                gpuPatched = m.forward(target, new HookRegistry(), null, patch, true).data();
+            }
+            var shape = new int[]{target.size(), width, c.vocabSize()};
+            double steerErr = HookComparison.relativeError(
+                    HookComparison.realPositions("logits", new org.mesascope.core.tensor.Tensor(gpuSteered, shape), target),
+                    HookComparison.realPositions("logits", new org.mesascope.core.tensor.Tensor(cpuSteered, shape), target));
+            double patchErr = HookComparison.relativeError(
+                    HookComparison.realPositions("logits", new org.mesascope.core.tensor.Tensor(gpuPatched, shape), target),
+                    HookComparison.realPositions("logits", new org.mesascope.core.tensor.Tensor(cpuPatched, shape), target));
+            boolean ok = steerErr <= 1e-4 && patchErr <= 1e-4;
+            say(String.format("%-22s device interventions %s  steer logits %.2e, patch logits %.2e (limit 1e-4)",
+                    name, ok ? "PASS" : "FAIL", steerErr, patchErr));
+            return ok;
+        } catch (RuntimeException e) {
+            say(name + " device interventions ERROR " + e);
             e.printStackTrace(out);
             return false;
         }

@@ -10,7 +10,7 @@ import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The device-side logit lens and probe scores against the same computed from the CPU engine's hooks. */
+/** The device-side logit lens, probe scores, steering and patching against the same done with the CPU engine. */
 class DeviceSinksTest {
     @Test
     void lensAndProbeScoresMatchTheCpu(@TempDir Path dir) throws Exception {
@@ -19,6 +19,7 @@ class DeviceSinksTest {
         for (RandomCheckpoints.Variant v : java.util.List.of(RandomCheckpoints.GPT2, RandomCheckpoints.LLAMA_GQA)) {
             Path d = RandomCheckpoints.write(dir.resolve(v.name()), v, 7);
             assertTrue(new DeviceCheck().checkDeviceSinks(v.name(), d, GpuContext.get()), v.name());
+            assertTrue(new DeviceCheck().checkDeviceInterventions(v.name(), d, GpuContext.get()), v.name());
         }
     }
 }
