@@ -4,9 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import javafx.geometry.Insets;
 import javafx.geometry.Pos;
-import javafx.scene.chart.LineChart;
-import javafx.scene.chart.NumberAxis;
-import javafx.scene.chart.XYChart;
 import javafx.scene.control.Button;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
@@ -14,7 +11,11 @@ import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.VBox;
 import javafx.stage.FileChooser;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.fx.ChartViewer;
 import org.mesascope.core.MesascopeException;
+import org.mesascope.probes.linear.LayerChart;
+import org.mesascope.probes.report.Charts;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -36,27 +37,25 @@ public final class ProbesView extends BorderPane {
     /** Per-layer fields of a probe report that describe the fit rather than score it. */
     private static final Set<String> NOT_SCORES = Set.of("layer", "rows", "dim", "regularization", "log_loss", "cv_std");
 
-    /** One chart: per series name, its (x, y) points; {@code xLabel} says what x counts. */
-    public record Panel(String name, String caption, String xLabel, Map<String, List<double[]>> series) {
+    /**
+     * One chart, drawn by the probes library as its reports draw it; {@code series} holds its points per series name
+     * ((x, y): layer or lens row, value).
+     */
+    public record Panel(String name, String caption, JFreeChart chart, Map<String, List<double[]>> series) {
     }
 
     /** What one report file shows: one panel (probe report) or one per heuristic (scan). */
     public record Curves(String title, List<Panel> panels) {
     }
 
-    private final LineChart<Number, Number> chart;
+    private final ChartViewer chart = new ChartViewer(null);
     private final ComboBox<String> panel = new ComboBox<>();
     private final Label caption = new Label("Open a saved probe, CCS or scan report (JSON).");
     private final Label panelCaption = new Label();
     private Curves curves;
 
     public ProbesView(Consumer<Path> opener) {
-        NumberAxis x = new NumberAxis(), y = new NumberAxis();
-        x.setLabel("layer");
-        y.setLabel("score");
-        chart = new LineChart<>(x, y);
         chart.setId("probeChart");
-        chart.setAnimated(false);
         caption.setId("probeCaption");
         panel.setId("scanHeuristic");
         panelCaption.setId("probePanelCaption");
@@ -102,7 +101,14 @@ public final class ProbesView extends BorderPane {
         if (series.isEmpty()) throw new MesascopeException(name + " has no per-layer scores");
         String title = String.join(" · ", List.of(root.path("probe").asText("probe"), root.path("hook").asText(""),
                 root.path("metric").asText(""), name));
-        return new Curves(title, List.of(new Panel("", "", "layer", series)));
+        List<LayerChart.Series> lines = new ArrayList<>();
+        series.forEach((key, points) -> lines.add(new LayerChart.Series(key,
+                points.stream().mapToInt(p -> (int) p[0]).toArray(), points.stream().mapToDouble(p -> p[1]).toArray(), null)));
+        // accuracies and AUCs on a 0–1 axis, as the reports draw them; other scores (R², selectivity) fit their data
+        boolean unit = series.values().stream().flatMap(List::stream).allMatch(p -> p[1] >= 0 && p[1] <= 1);
+        JFreeChart chart = LayerChart.of(root.path("metric").asText("score") + " per layer", "layer", "score", lines,
+                unit, null, null);
+        return new Curves(title, List.of(new Panel("", "", chart, series)));
     }
 
     /** A scan report: per heuristic, the per-row evidence of the model and of its control twin. */
@@ -119,7 +125,10 @@ public final class ProbesView extends BorderPane {
             if (row.path("control").isObject()) text.append(" · ").append(score(control, row.path("control")));
             text.append(" · ").append(row.path("score_meaning").asText("")).append(" · per row: ")
                     .append(row.path("model").path("per_row_meaning").asText(""));
-            panels.add(new Panel(heuristic, text.toString(), "lens row", series));
+            Map<String, double[]> values = new LinkedHashMap<>();
+            series.forEach((key, points) -> values.put(key, points.stream().mapToDouble(p -> p[1]).toArray()));
+            panels.add(new Panel(heuristic, text.toString(), Charts.perRow(heuristic, "lens row",
+                    row.path("model").path("per_row_meaning").asText("value"), values, false), series));
         }
         if (panels.isEmpty()) throw new MesascopeException(name + ": every heuristic of the scan was skipped");
         return new Curves("scan · " + root.path("suite").asText("") + " · " + model
@@ -158,27 +167,11 @@ public final class ProbesView extends BorderPane {
         panelCaption.setText(p.caption());
         panelCaption.setVisible(!p.caption().isEmpty());
         panelCaption.setManaged(!p.caption().isEmpty());
-        List<XYChart.Series<Number, Number>> all = new ArrayList<>();
-        double last = 1;
-        for (var e : p.series().entrySet()) {
-            XYChart.Series<Number, Number> s = new XYChart.Series<>();
-            s.setName(e.getKey());
-            for (double[] point : e.getValue()) {
-                if (Double.isFinite(point[1])) s.getData().add(new XYChart.Data<>(point[0], point[1]));
-                last = Math.max(last, point[0]);
-            }
-            all.add(s);
-        }
-        chart.getData().setAll(all);
-        NumberAxis x = (NumberAxis) chart.getXAxis();
-        x.setLabel(p.xLabel());
-        x.setAutoRanging(false);
-        x.setLowerBound(0);
-        x.setUpperBound(last);
-        x.setTickUnit(Math.max(1, Math.ceil(last / 24.0)));
+        chart.setChart(p.chart());
     }
 
-    public LineChart<Number, Number> chart() {
-        return chart;
+    /** The chart in view. */
+    public JFreeChart chart() {
+        return chart.getChart();
     }
 }

@@ -1,16 +1,18 @@
 package org.mesascope.ui;
 
 import javafx.geometry.Insets;
-import javafx.scene.chart.LineChart;
-import javafx.scene.chart.NumberAxis;
-import javafx.scene.chart.XYChart;
 import javafx.scene.control.Label;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
 import javafx.scene.layout.VBox;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.fx.ChartViewer;
+import org.mesascope.probes.report.Charts;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * View 3: the residual stream. A heatmap of each lens row's cosine to the final residual (rows × positions, shares
@@ -19,8 +21,8 @@ import java.util.List;
  */
 public final class ResidualView extends BorderPane {
     private final Heatmap cosine = new Heatmap();
-    private final LineChart<Number, Number> norms = chart("lens row (residual entering block; last: after the last block)", "L2 norm");
-    private final LineChart<Number, Number> contributions = chart("layer", "L2 norm of the output");
+    private final ChartViewer norms = new ChartViewer(null);
+    private final ChartViewer contributions = new ChartViewer(null);
     private final Label caption = new Label();
     private final Selection selection;
     private PromptRun run;
@@ -32,8 +34,6 @@ public final class ResidualView extends BorderPane {
         contributions.setId("residualContributions");
         caption.setId("residualCaption");
         caption.setPadding(new Insets(6));
-        norms.setTitle("residual norm at the selected position");
-        contributions.setTitle("attn_out and mlp_out norms at the selected position");
         HBox charts = new HBox(6, norms, contributions);
         HBox.setHgrow(norms, Priority.ALWAYS);
         HBox.setHgrow(contributions, Priority.ALWAYS);
@@ -50,26 +50,9 @@ public final class ResidualView extends BorderPane {
                 run.cosineToFinal()[r][t], run.residualNorm()[r][t]));
     }
 
-    private static LineChart<Number, Number> chart(String x, String y) {
-        NumberAxis xAxis = new NumberAxis(), yAxis = new NumberAxis();
-        xAxis.setLabel(x);
-        yAxis.setLabel(y);
-        xAxis.setForceZeroInRange(true);
-        xAxis.setTickUnit(1);
-        xAxis.setMinorTickVisible(false);
-        LineChart<Number, Number> c = new LineChart<>(xAxis, yAxis);
-        c.setAnimated(false);
-        c.setCreateSymbols(true);
-        return c;
-    }
-
-    /** Whole numbers 0..last on the x axis: rows and layers are counted, not measured. */
-    private static void layerAxis(LineChart<Number, Number> chart, int last) {
-        NumberAxis x = (NumberAxis) chart.getXAxis();
-        x.setAutoRanging(false);
-        x.setLowerBound(0);
-        x.setUpperBound(Math.max(1, last));
-        x.setTickUnit(Math.max(1, Math.ceil(last / 24.0)));
+    /** The residual-norm chart at the selected position. */
+    public JFreeChart normChart() {
+        return norms.getChart();
     }
 
     public Heatmap heatmap() {
@@ -86,8 +69,6 @@ public final class ResidualView extends BorderPane {
         List<String> rowLabels = run.lens().rows().stream().map(r -> LensView.rowLabel(r.hook())).toList();
         cosine.setData(new Heatmap.Data(rows, t, values, null, rowLabels, run.tokenTexts()));
         cosine.setLegend("cos −1", "+1");
-        layerAxis(norms, run.layers());
-        layerAxis(contributions, run.layers() - 1);
         caption.setText("cosine of each row's residual to the final residual at the same position (colour: −1 dark … +1 light)");
         showPosition();
     }
@@ -95,17 +76,20 @@ public final class ResidualView extends BorderPane {
     private void showPosition() {
         if (run == null) return;
         int p = Math.clamp(selection.position(), 0, run.length() - 1);
-        XYChart.Series<Number, Number> norm = new XYChart.Series<>();
-        norm.setName("‖resid‖ at position " + p);
-        for (int r = 0; r <= run.layers(); r++) norm.getData().add(new XYChart.Data<>(r, run.residualNorm()[r][p]));
-        norms.getData().setAll(List.of(norm));
-        XYChart.Series<Number, Number> attn = new XYChart.Series<>(), mlp = new XYChart.Series<>();
-        attn.setName("attn_out");
-        mlp.setName("mlp_out");
+        double[] norm = new double[run.layers() + 1];
+        for (int r = 0; r <= run.layers(); r++) norm[r] = run.residualNorm()[r][p];
+        double[] attn = new double[run.layers()], mlp = new double[run.layers()];
         for (int l = 0; l < run.layers(); l++) {
-            attn.getData().add(new XYChart.Data<>(l, run.attnOutNorm()[l][p]));
-            mlp.getData().add(new XYChart.Data<>(l, run.mlpOutNorm()[l][p]));
+            attn[l] = run.attnOutNorm()[l][p];
+            mlp[l] = run.mlpOutNorm()[l][p];
         }
-        contributions.getData().setAll(List.of(attn, mlp));
+        String token = LensView.quoted(run.tokenTexts().get(p));
+        norms.setChart(Charts.perRow("residual norm at position " + p + " " + token,
+                "lens row (the residual entering each block, then after the last)", "L2 norm", Map.of("‖resid‖", norm), false));
+        Map<String, double[]> outputs = new LinkedHashMap<>();
+        outputs.put("attn_out", attn);
+        outputs.put("mlp_out", mlp);
+        contributions.setChart(Charts.perRow("what each layer adds at position " + p + " " + token, "layer",
+                "L2 norm", outputs, false));
     }
 }

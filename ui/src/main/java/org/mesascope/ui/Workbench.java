@@ -110,9 +110,14 @@ public final class Workbench extends BorderPane {
         HBox.setHgrow(prompt, Priority.ALWAYS);
         bar.setAlignment(Pos.CENTER_LEFT);
         bar.setPadding(new Insets(6));
-        javafx.scene.layout.Region spring = new javafx.scene.layout.Region();
-        HBox statusBar = new HBox(8, progress, cancel, status, spring, exportPng, exportHtml);
-        HBox.setHgrow(spring, Priority.ALWAYS);
+        HBox statusBar = new HBox(8, progress, cancel, status, exportPng, exportHtml);
+        // a long status line is cut, never the buttons
+        status.setMinWidth(0);
+        status.setMaxWidth(Double.MAX_VALUE);
+        HBox.setHgrow(status, Priority.ALWAYS);
+        for (Button b : List.of(cancel, exportPng, exportHtml)) b.setMinWidth(javafx.scene.layout.Region.USE_PREF_SIZE);
+        status.setTooltip(new javafx.scene.control.Tooltip());
+        status.getTooltip().textProperty().bind(status.textProperty());
         statusBar.setAlignment(Pos.CENTER_LEFT);
         statusBar.setPadding(new Insets(4, 6, 4, 6));
         tabs.setId("views");

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import javafx.scene.Scene;
 import javafx.scene.input.KeyCode;
 import javafx.stage.Stage;
+import org.jfree.data.xy.XYDataset;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -195,10 +196,10 @@ class WorkbenchTest {
                 """);
         ProbesView.Curves curves = ProbesView.read(file);
         robot.interact(() -> workbench.probesView.show(curves));
-        var series = workbench.probesView.chart().getData();
-        assertEquals(List.of("cv_mean", "control_accuracy"), series.stream().map(s -> s.getName()).toList());
-        assertEquals(0.975, series.get(0).getData().get(1).getYValue().doubleValue(), 0.0);
-        assertEquals(1, series.get(0).getData().get(1).getXValue().intValue());
+        XYDataset series = workbench.probesView.chart().getXYPlot().getDataset();
+        assertEquals(List.of("cv_mean", "control_accuracy"), keys(series));
+        assertEquals(0.975, series.getYValue(0, 1), 0.0);
+        assertEquals(1, series.getXValue(0, 1), 0.0);
 
         Path notAReport = dir.resolve("lens.json");
         Files.writeString(notAReport, "{\"model\": \"x\", \"rows\": []}");
@@ -222,10 +223,10 @@ class WorkbenchTest {
         ProbesView.Curves curves = ProbesView.read(file);
         assertEquals(1, curves.panels().size(), "the skipped heuristic has no chart");
         robot.interact(() -> workbench.probesView.show(curves));
-        var series = workbench.probesView.chart().getData();
-        assertEquals(List.of("search", "search-control (control)"), series.stream().map(s -> s.getName()).toList());
-        assertEquals(0.95, series.get(0).getData().get(3).getYValue().doubleValue(), 0.0);
-        assertEquals(0.3, series.get(1).getData().get(3).getYValue().doubleValue(), 0.0);
+        XYDataset series = workbench.probesView.chart().getXYPlot().getDataset();
+        assertEquals(List.of("search", "search-control (control)"), keys(series));
+        assertEquals(0.95, series.getYValue(0, 3), 0.0);
+        assertEquals(0.3, series.getYValue(1, 3), 0.0);
         String caption = robot.lookup("#probePanelCaption").queryLabeled().getText();
         assertTrue(caption.startsWith("search 0.800 [0.700, 0.900] · search-control 0.200 [0.100, 0.300]"), caption);
     }
@@ -273,10 +274,9 @@ class WorkbenchTest {
         }
         // the chart follows the selected position
         robot.interact(() -> workbench.selection().positionProperty().set(3));
-        var series = workbench.residualView.lookup("#residualNorms");
-        @SuppressWarnings("unchecked")
-        var chart = (javafx.scene.chart.LineChart<Number, Number>) series;
-        assertEquals(run.residualNorm()[1][3], chart.getData().getFirst().getData().get(1).getYValue().doubleValue(), 0.0);
+        XYDataset norms = workbench.residualView.normChart().getXYPlot().getDataset();
+        assertEquals(run.residualNorm()[1][3], norms.getYValue(0, 1), 0.0);
+        assertTrue(workbench.residualView.normChart().getTitle().getText().startsWith("residual norm at position 3 "));
     }
 
     @Test
@@ -353,6 +353,12 @@ class WorkbenchTest {
         waitUntil(() -> steeredAt(8) && workbench.steeringView.result().request().vectorFile() != null, "the saved vector's run");
         assertEquals(expected, workbench.steeringView.steered.getText());
         assertTrue(workbench.steeringView.plus.isDisabled());
+    }
+
+    private static List<String> keys(XYDataset data) {
+        List<String> out = new java.util.ArrayList<>();
+        for (int i = 0; i < data.getSeriesCount(); i++) out.add(data.getSeriesKey(i).toString());
+        return out;
     }
 
     private boolean steeredAt(double coefficient) {
