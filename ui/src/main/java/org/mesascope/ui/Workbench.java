@@ -313,11 +313,11 @@ public final class Workbench extends BorderPane {
         return m;
     }
 
-    /** The one token {@code text} encodes to (the lens target). */
+    /** The one token {@code text} encodes to (the lens target, a patching answer). */
     static int targetToken(LoadedModel m, String text) {
-        if (m.tokenizer() == null) throw new MesascopeException(m.name() + " has no tokenizer, which a target token by text needs");
+        if (m.tokenizer() == null) throw new MesascopeException(m.name() + " has no tokenizer, which a token given as text needs");
         int[] ids = m.tokenizer().encode(text);
-        if (ids.length != 1) throw new MesascopeException("target '" + text + "' is " + ids.length + " tokens; give the text of one token");
+        if (ids.length != 1) throw new MesascopeException("'" + text + "' is " + ids.length + " tokens; give the text of one token");
         return ids[0];
     }
 

@@ -450,6 +450,15 @@ class WorkbenchTest {
         robot.clickOn("#run");
         waitUntil(() -> !workbench.jobs().runningProperty().get(), "the run to fail");
         assertEquals("error: token id 99 at position 1 is outside the vocabulary (ids 0..14)", workbench.status.getText());
+
+        robot.interact(() -> {
+            workbench.tokenIds.setSelected(false);
+            workbench.prompt.setText(PROMPT);
+            workbench.lensView.target.setText("a b");
+        });
+        robot.clickOn("#run");
+        waitUntil(() -> !workbench.jobs().runningProperty().get(), "the run to fail");
+        assertEquals("error: 'a b' is 2 tokens; give the text of one token", workbench.status.getText());
     }
 
     @Test
