@@ -22,6 +22,13 @@ public final class Exports {
     private Exports() {
     }
 
+    /** A heatmap view as SVG ({@link Heatmap#toSvg}). */
+    public static void svg(Heatmap heatmap, Path file) throws IOException {
+        Path parent = file.toAbsolutePath().getParent();
+        if (parent != null) Files.createDirectories(parent);
+        Files.writeString(file, heatmap.toSvg(), StandardCharsets.UTF_8);
+    }
+
     /** A snapshot of {@code node} as PNG. Call on the FX thread. */
     public static void png(Node node, Path file) throws IOException {
         WritableImage image = node.snapshot(new SnapshotParameters(), null);

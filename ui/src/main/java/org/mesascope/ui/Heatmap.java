@@ -322,6 +322,61 @@ public final class Heatmap extends Region {
         redraw();
     }
 
+    /**
+     * The whole heatmap (every column, not just those in view) as an SVG document: a rect per cell in the same viridis
+     * colours, the cell text where a view has it, row and column labels.
+     */
+    public String toSvg() {
+        if (data == null) throw new IllegalStateException("nothing to draw");
+        double cw = data.cellText() != null ? 48 : 12, ch = 24, left = ROW_LABEL_WIDTH, top = COLUMN_LABEL_HEIGHT;
+        double width = left + data.columns() * cw + 4, height = top + data.rows() * ch + 4;
+        StringBuilder sb = new StringBuilder(64 + data.values().length * 96);
+        sb.append(String.format(java.util.Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\""
+                + " font-family=\"DejaVu Sans, sans-serif\" font-size=\"11\">%n", width, height));
+        sb.append(String.format(java.util.Locale.ROOT, "<rect width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>%n", width, height));
+        for (int r = 0; r < data.rows(); r++) {
+            double y = top + r * ch;
+            sb.append(String.format(java.util.Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" dominant-baseline=\"middle\">%s</text>%n",
+                    left - 4, y + ch / 2, xml(data.rowLabels().get(r))));
+            for (int c = 0; c < data.columns(); c++) {
+                double v = data.value(r, c), x = left + c * cw;
+                sb.append(String.format(java.util.Locale.ROOT, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#%06x\"/>%n",
+                        x, y, cw, ch, Viridis.argb(v) & 0xffffff));
+                if (data.cellText() != null) {
+                    sb.append(String.format(java.util.Locale.ROOT, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" dominant-baseline=\"middle\" fill=\"%s\">%s</text>%n",
+                            x + cw / 2, y + ch / 2, Viridis.textOn(v).equals(Color.BLACK) ? "#000000" : "#ffffff",
+                            xml(clip(data.cellText()[r * data.columns() + c], cw))));
+                }
+            }
+        }
+        for (int c = 0; c < data.columns(); c++) {
+            double x = left + (c + 0.5) * cw;
+            sb.append(String.format(java.util.Locale.ROOT, "<text x=\"%.1f\" y=\"10\" text-anchor=\"middle\">%d</text>%n", x, c));
+            sb.append(String.format(java.util.Locale.ROOT, "<text x=\"%.1f\" y=\"25\" text-anchor=\"middle\">%s</text>%n",
+                    x, xml(clip(data.columnLabels().get(c), cw))));
+        }
+        return sb.append("</svg>\n").toString();
+    }
+
+    private static String xml(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            switch (ch) {
+                case '<' -> sb.append("&lt;");
+                case '>' -> sb.append("&gt;");
+                case '&' -> sb.append("&amp;");
+                case '"' -> sb.append("&quot;");
+                default -> {
+                    // control characters (XML 1.0 cannot hold most of them) as their Unicode control pictures, U+2400..
+                    if (ch < 0x20) sb.append((char) (0x2400 + ch));
+                    else sb.append(ch);
+                }
+            }
+        }
+        return sb.toString();
+    }
+
     /** At most as many characters as fit a cell (about 7 px each at 11 px). */
     private static String clip(String s, double width) {
         int max = Math.max(1, (int) (width / 7));

@@ -101,12 +101,15 @@ public final class Workbench extends BorderPane {
         Button openFolder = new Button("Folder…");
         openFolder.setId("openFolder");
         openFolder.setOnAction(e -> chooseFolder());
-        Button exportPng = new Button("Export view PNG…");
-        exportPng.setId("exportPng");
-        exportPng.setOnAction(e -> chooseFile("view.png", "PNG image", "*.png", this::exportView));
+        Button exportPng = new Button("Export view…");
+        exportPng.setId("exportView");
+        exportPng.setOnAction(e -> chooseFile("view.png", List.of(
+                new FileChooser.ExtensionFilter("PNG image", "*.png"),
+                new FileChooser.ExtensionFilter("SVG (the view's heatmap)", "*.svg")), this::exportView));
         Button exportHtml = new Button("Export session HTML…");
         exportHtml.setId("exportHtml");
-        exportHtml.setOnAction(e -> chooseFile("session.html", "HTML report", "*.html", this::exportSession));
+        exportHtml.setOnAction(e -> chooseFile("session.html",
+                List.of(new FileChooser.ExtensionFilter("HTML report", "*.html")), this::exportSession));
 
         HBox bar = new HBox(8, new Label("model"), model, openFolder, new Label("device"), device, new Label("prompt"),
                 prompt, tokenIds, run);
@@ -395,10 +398,10 @@ public final class Workbench extends BorderPane {
         void accept(Path p) throws IOException;
     }
 
-    private void chooseFile(String name, String what, String pattern, PathAction action) {
+    private void chooseFile(String name, List<FileChooser.ExtensionFilter> kinds, PathAction action) {
         FileChooser chooser = new FileChooser();
         chooser.setInitialFileName(name);
-        chooser.getExtensionFilters().add(new FileChooser.ExtensionFilter(what, pattern));
+        chooser.getExtensionFilters().addAll(kinds);
         Path file = toPath(chooser.showSaveDialog(window()));
         if (file == null) return;
         try {
@@ -409,9 +412,25 @@ public final class Workbench extends BorderPane {
         }
     }
 
-    /** The selected tab's view as a PNG. */
+    /** The selected tab's view: a PNG snapshot, or for a file ending in .svg the view's heatmap as SVG. */
     public void exportView(Path file) throws IOException {
-        Exports.png(tabs.getSelectionModel().getSelectedItem().getContent(), file);
+        Node view = tabs.getSelectionModel().getSelectedItem().getContent();
+        if (!file.getFileName().toString().toLowerCase(java.util.Locale.ROOT).endsWith(".svg")) {
+            Exports.png(view, file);
+            return;
+        }
+        Heatmap heatmap = switch (view) {
+            case LensView v -> v.heatmap();
+            case AttentionView v -> v.heatmap();
+            case ResidualView v -> v.heatmap();
+            case PatchingView v -> v.heatmap();
+            default -> null;
+        };
+        if (heatmap == null || heatmap.data() == null) {
+            throw new MesascopeException("SVG is for the heatmap views (lens, attention, residual stream, patching) once"
+                    + " they show something; export this view as PNG");
+        }
+        Exports.svg(heatmap, file);
     }
 
     /**

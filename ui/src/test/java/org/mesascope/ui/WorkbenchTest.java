@@ -538,5 +538,26 @@ class WorkbenchTest {
         assertTrue(page.contains("<a href=\"session-patching.html\">"), "links the patching report");
         assertEquals(workbench.patchingView.report().toJson(), Files.readString(dir.resolve("session-patching.json")));
         assertTrue(Files.readString(dir.resolve("session-patching.html")).startsWith("<!DOCTYPE html>"));
+
+        // SVG of the lens view: every cell a rect in the heatmap's colour, parsed as XML
+        Path svg = dir.resolve("lens.svg");
+        robot.interact(() -> {
+            workbench.tabs.getSelectionModel().select(0);
+            try {
+                workbench.exportView(svg);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+        var doc = javax.xml.parsers.DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(svg.toFile());
+        var rects = doc.getElementsByTagName("rect");
+        Heatmap.Data lens = workbench.lensView.heatmap().data();
+        assertEquals(1 + lens.rows() * lens.columns(), rects.getLength(), "the background and one per cell");
+        var cell = (org.w3c.dom.Element) rects.item(1 + 2 * lens.columns() + 4); // row 2, position 4
+        assertEquals(String.format("#%06x", Viridis.argb(lens.value(2, 4)) & 0xffffff), cell.getAttribute("fill"));
+        robot.interact(() -> workbench.tabs.getSelectionModel().select(3));
+        var e = org.junit.jupiter.api.Assertions.assertThrows(org.mesascope.core.MesascopeException.class,
+                () -> workbench.exportView(dir.resolve("steering.svg")));
+        assertTrue(e.getMessage().startsWith("SVG is for the heatmap views"), e.getMessage());
     }
 }
