@@ -336,19 +336,18 @@ public final class ForwardBench {
             }
             out.printf("ratio     Mesascope/libtorch throughput: %s%n", ratios);
         }
-        out.printf("markdown  | shape | batch × tokens | row | tokens/s | median ms (of %d) | GFLOP/s | of GEMM peak | Mesascope/libtorch | RssAnon peak | heap after GC, peak |%n", s.runs());
-        out.printf("markdown  |---|---|---|---|---|---|---|---|---|---|%n");
+        out.printf("markdown  | shape | batch × tokens | row | tokens/s | median ms (of %d) | GFLOP/s | of GEMM peak | Mesascope/libtorch | RssAnon peak |%n", s.runs());
+        out.printf("markdown  |---|---|---|---|---|---|---|---|---|%n");
         for (Row r : result.rows()) {
             String what = r.engine() + (r.gemm() ? " GEMM " + r.tokens() + "×" + model.config().dModel() + "→" + model.config().dMlp()
                     : ", `" + r.hooks() + "`");
             double ratio = r.mesascope() ? result.ratio(r) : Double.NaN;
             // with libtorch loaded in the process, RssAnon is both engines' memory: left blank
             String anon = r.memory().known() && !s.peer() ? mib(r.memory().anonPeak()) : "";
-            String live = r.memory().known() && r.mesascope() ? mib(r.memory().livePeak()) : "";
-            out.printf(Locale.ROOT, "markdown  | %s | %dx%d | %s | %.0f | %s | %.1f | %.0f%% | %s | %s | %s |%n", s.label(), s.batch(), s.tokens(),
+            out.printf(Locale.ROOT, "markdown  | %s | %dx%d | %s | %.0f | %s | %.1f | %.0f%% | %s | %s |%n", s.label(), s.batch(), s.tokens(),
                     what, r.tokensPerSecond(), String.format(Locale.ROOT, r.median() < 100 ? "%.1f" : "%.0f", r.median()), r.gflops(),
                     100 * r.gflops() / peak,
-                    Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, "%.2f", ratio), anon, live);
+                    Double.isNaN(ratio) ? "" : String.format(Locale.ROOT, "%.2f", ratio), anon);
         }
         out.flush();
     }

@@ -1,7 +1,6 @@
 package org.mesascope.core.cpu;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.mesascope.core.hooks.Hooks;
@@ -18,7 +17,7 @@ import org.mesascope.core.tensor.Tensor;
  * (so that a query gives the same bits alone, in a batch, or one token at a time from the cache):
  * <ol>
  *   <li>score s_j = Σ_d q_d·k_jd by FMA over d in order from 0, in float; x_j = s_j · scale (scale rounded to float);</li>
- *   <li>e_j = {@link #exp}(x_j − max_j x_j) over the keys the query sees (j ≤ pos, within the window);</li>
+ *   <li>e_j = {@link Ops#exp}(x_j − max_j x_j) over the keys the query sees (j ≤ pos, within the window);</li>
  *   <li>their sum: lane l of {@link #L} running sums takes e_{first+l}, e_{first+l+L}, ... over whole vectors, the lanes are
  *       added left to right, then the remaining e_j one by one; p_j = e_j / sum;</li>
  *   <li>z_e = Σ_j p_j·v_je by FMA over j = 0..last in order (last: the query's position, or the end of the sequence
@@ -34,7 +33,6 @@ public final class Attention {
     }
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
     static final int L = S.length();
     /** Queries per register block. */
     private static final int QB = 4;
@@ -207,7 +205,7 @@ public final class Attention {
         for (int j = nv; j < n; j++) max = Math.max(max, x[o + j]);
         FloatVector maxV = FloatVector.broadcast(S, max), acc = FloatVector.zero(S);
         for (int j = 0; j < nv; j += L) {
-            FloatVector e = exp(FloatVector.fromArray(S, x, o + j).sub(maxV));
+            FloatVector e = Ops.exp(FloatVector.fromArray(S, x, o + j).sub(maxV));
             e.intoArray(x, o + j);
             acc = acc.add(e);
         }
@@ -216,50 +214,12 @@ public final class Attention {
         float sum = 0f;
         for (float lane : lanes) sum += lane;
         for (int j = nv; j < n; j++) {
-            x[o + j] = exp(x[o + j] - max);
+            x[o + j] = Ops.exp(x[o + j] - max);
             sum += x[o + j];
         }
         FloatVector sumV = FloatVector.broadcast(S, sum);
         for (int j = 0; j < nv; j += L) FloatVector.fromArray(S, x, o + j).div(sumV).intoArray(x, o + j);
         for (int j = nv; j < n; j++) x[o + j] = x[o + j] / sum;
-    }
-
-    // e^x in float (Cephes expf's reduction and polynomial): x = n·ln2 + r with |r| ≤ ln2/2 and n rounded by adding
-    // 1.5·2^23; e^r by a degree-7 polynomial (relative error a few 1e-8); 2^n put into the exponent bits. Arguments are
-    // clamped at −87.3 (e^−87.3 ≈ 1.2e-38, the smallest normal float); softmax only passes x ≤ 0.
-    private static final float LOG2E = 1.44269504088896341f, ROUNDER = 12582912f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
-    private static final float P0 = 1.9875691500E-4f, P1 = 1.3981999507E-3f, P2 = 8.3334519073E-3f, P3 = 4.1665795894E-2f,
-            P4 = 1.6666665459E-1f, P5 = 5.0000001201E-1f, LOWEST = -87.3f;
-
-    /** e^x, the same bits as {@link #exp(FloatVector)} gives in each lane. */
-    static float exp(float x) {
-        x = Math.max(x, LOWEST);
-        float t = Math.fma(x, LOG2E, ROUNDER), n = t - ROUNDER;
-        float r = Math.fma(n, -LN2_HI, x);
-        r = Math.fma(n, -LN2_LO, r);
-        float p = Math.fma(P0, r, P1);
-        p = Math.fma(p, r, P2);
-        p = Math.fma(p, r, P3);
-        p = Math.fma(p, r, P4);
-        p = Math.fma(p, r, P5);
-        float y = Math.fma(p, r * r, r) + 1f;
-        return y * Float.intBitsToFloat((Float.floatToRawIntBits(t) - ROUNDER_BITS + 127) << 23);
-    }
-
-    static FloatVector exp(FloatVector x) {
-        x = x.max(LOWEST);
-        FloatVector t = x.fma(LOG2E, ROUNDER), n = t.sub(ROUNDER);
-        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(S, P0).fma(r, FloatVector.broadcast(S, P1));
-        p = p.fma(r, FloatVector.broadcast(S, P2));
-        p = p.fma(r, FloatVector.broadcast(S, P3));
-        p = p.fma(r, FloatVector.broadcast(S, P4));
-        p = p.fma(r, FloatVector.broadcast(S, P5));
-        FloatVector y = p.fma(r.mul(r), r).add(1f);
-        IntVector bits = ((IntVector) t.reinterpretShape(SI, 0)).sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
-        return y.mul((FloatVector) bits.reinterpretShape(S, 0));
     }
 
     /**

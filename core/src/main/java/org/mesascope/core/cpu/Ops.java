@@ -1,6 +1,8 @@
 package org.mesascope.core.cpu;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.mesascope.core.model.ModelConfig.Activation;
 
@@ -10,6 +12,7 @@ import org.mesascope.core.model.ModelConfig.Activation;
  */
 public final class Ops {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> SI = IntVector.SPECIES_PREFERRED;
 
     private Ops() {
     }
@@ -104,12 +107,61 @@ public final class Ops {
         return x.mul(0.5f).mul(tanh(inner).add(1f));
     }
 
-    /** SwiGLU in place: gate[i] = silu(gate[i]) * up[i] (or another activation of gate). */
+    /**
+     * SwiGLU in place: gate[i] = silu(gate[i]) * up[i] (or another activation of gate). SiLU in float32,
+     * x / (1 + e^−x) with {@link #exp}: the vector and the scalar form give the same bits.
+     */
     public static void gatedActivate(Activation act, float[] gate, float[] up, int n) {
         Parallel.forEach((n + 4095) / 4096, c -> {
             int end = Math.min(n, (c + 1) * 4096);
-            for (int i = c * 4096; i < end; i++) gate[i] = (float) (activation(act, gate[i]) * up[i]);
+            int i = c * 4096;
+            if (act == Activation.SILU) {
+                for (; i + S.length() <= end; i += S.length()) {
+                    FloatVector g = FloatVector.fromArray(S, gate, i);
+                    g.div(exp(g.neg()).add(1f)).mul(FloatVector.fromArray(S, up, i)).intoArray(gate, i);
+                }
+                for (; i < end; i++) gate[i] = gate[i] / (exp(-gate[i]) + 1f) * up[i];
+            }
+            for (; i < end; i++) gate[i] = (float) (activation(act, gate[i]) * up[i]);
         });
+    }
+
+    // e^x in float (Cephes expf's reduction and polynomial): x = n·ln2 + r with |r| ≤ ln2/2 and n rounded by adding
+    // 1.5·2^23; e^r by a degree-7 polynomial (relative error a few 1e-8); 2^n put into the exponent bits. Arguments are
+    // clamped to [−87.3, 88] (e^−87.3 ≈ 1.2e-38, the smallest normal float; e^88 ≈ 1.7e38, below the largest).
+    private static final float LOG2E = 1.44269504088896341f, ROUNDER = 12582912f, LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+    private static final float P0 = 1.9875691500E-4f, P1 = 1.3981999507E-3f, P2 = 8.3334519073E-3f, P3 = 4.1665795894E-2f,
+            P4 = 1.6666665459E-1f, P5 = 5.0000001201E-1f, LOWEST = -87.3f, HIGHEST = 88f;
+
+    /** e^x within 3 ulp, the same bits as {@link #exp(FloatVector)} gives in each lane; NaN stays NaN. */
+    static float exp(float x) {
+        x = Math.min(Math.max(x, LOWEST), HIGHEST);
+        float t = Math.fma(x, LOG2E, ROUNDER), n = t - ROUNDER;
+        float r = Math.fma(n, -LN2_HI, x);
+        r = Math.fma(n, -LN2_LO, r);
+        float p = Math.fma(P0, r, P1);
+        p = Math.fma(p, r, P2);
+        p = Math.fma(p, r, P3);
+        p = Math.fma(p, r, P4);
+        p = Math.fma(p, r, P5);
+        float y = Math.fma(p, r * r, r) + 1f;
+        return y * Float.intBitsToFloat((Float.floatToRawIntBits(t) - ROUNDER_BITS + 127) << 23);
+    }
+
+    static FloatVector exp(FloatVector x) {
+        x = x.max(LOWEST).min(HIGHEST);
+        FloatVector t = x.fma(LOG2E, ROUNDER), n = t.sub(ROUNDER);
+        FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(S, P0).fma(r, FloatVector.broadcast(S, P1));
+        p = fma(p, r, P2);
+        p = fma(p, r, P3);
+        p = fma(p, r, P4);
+        p = fma(p, r, P5);
+        FloatVector y = p.fma(r.mul(r), r).add(1f);
+        IntVector bits = ((IntVector) t.reinterpretShape(SI, 0)).sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+        return y.mul((FloatVector) bits.reinterpretShape(S, 0));
     }
 
     /** out = a + b (element-wise). */
