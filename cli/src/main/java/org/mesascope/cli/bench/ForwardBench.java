@@ -118,6 +118,7 @@ public final class ForwardBench {
 
     public Result run() {
         ModelConfig c = model.config();
+        String modeBefore = Gemm.mode();
         List<String> paths = new ArrayList<>();
         for (String mode : s.gemmPaths()) {
             try {
@@ -125,6 +126,7 @@ public final class ForwardBench {
                 paths.add(Gemm.backendDetail());
             } catch (IllegalStateException e) {
                 // a path that cannot run here: the engine says which and why
+                Gemm.use(modeBefore);
                 throw new MesascopeException(e.getMessage());
             }
         }
@@ -167,7 +169,7 @@ public final class ForwardBench {
             return result;
         } finally {
             if (peer != null) peer.close();
-            Gemm.use(s.gemmPaths().getFirst());
+            Gemm.use(modeBefore);
         }
     }
 

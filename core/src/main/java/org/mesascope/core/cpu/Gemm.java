@@ -59,6 +59,8 @@ public final class Gemm {
     /** The fewest rows auto sends to OpenBLAS (measured on 2 Zen 3 cores, GPT-2 small's MLP and unembedding). */
     static final int AUTO_MIN_ROWS = 16;
     private static volatile int minRows;
+    /** The mode last given to {@link #use}. */
+    private static volatile String mode;
     /** Set when openblas was asked for and OpenBLAS did not load, or the mode is unknown: matmul then fails with this. */
     private static volatile String refused;
 
@@ -92,9 +94,15 @@ public final class Gemm {
         openBlas = blas;
         minRows = mode.equals("openblas") ? 1 : AUTO_MIN_ROWS;
         refused = why;
+        Gemm.mode = mode;
     }
 
     private Gemm() {
+    }
+
+    /** The mode in effect ("java", "openblas" or "auto"), to give back to {@link #use} later. */
+    public static String mode() {
+        return mode;
     }
 
     /** One word for the GEMM path in use, for benchmark tables and logs: "openblas-0.3.31" or "java-vector". */

@@ -177,7 +177,7 @@ class GemmTest {
     @Test
     void autoSendsSmallProductsToJavaAndLargeOnesToOpenBlas() {
         assumeLoaded(Path.OPENBLAS);
-        String before = System.getProperty("mesascope.gemm", Gemm.DEFAULT_MODE);
+        String before = Gemm.mode();
         Random rnd = new Random(9);
         int k = 96, n = 80;
         WeightTensor w = randomWeight(rnd, DType.F32, new int[]{n, k});

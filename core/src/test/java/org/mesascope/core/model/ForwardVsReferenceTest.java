@@ -41,7 +41,7 @@ class ForwardVsReferenceTest {
         ReferenceModel ref = ReferenceModel.load(dir);
         ReferenceModel.Trace expected = ref.run(tokens);
         List<String> paths = Gemm.openBlasAvailable() ? List.of("java", "openblas") : List.of("java");
-        String before = System.getProperty("mesascope.gemm", "auto");
+        String before = Gemm.mode();
         try {
             for (String path : paths) {
                 Gemm.use(path);
