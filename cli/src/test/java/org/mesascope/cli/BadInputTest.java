@@ -101,7 +101,7 @@ class BadInputTest {
                 new Case("output folder does not exist", null, "does not exist"),
                 new Case("output is a directory", null, "it is a directory"),
                 new Case("output folder is a file", null, "is not a directory"),
-                new Case("device cuda", null, "this build has no CUDA backend yet; use --device cpu"),
+                new Case("device cuda", null, "; use --device cpu"),
                 new Case("tuned lens", null, "no such tuned lens directory"),
                 new Case("prompt without a tokenizer", null, "has no tokenizer"),
                 new Case("model not found", null, "not found: not a directory and not in the Hugging Face cache"));
