@@ -186,10 +186,6 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    static String cpuModel() {
-        return ForwardBench.cpuModel();
-    }
-
     private static Path defaultDir(String name) {
         String home = System.getProperty("mesascope.home");
         Path base = home != null ? Path.of(home, "target") : Path.of(System.getProperty("java.io.tmpdir"));

@@ -2,9 +2,9 @@ package org.mesascope.cli;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.mesascope.core.io.AtomicFile;
+import org.mesascope.core.io.SafetensorsWriter;
 import org.mesascope.core.model.ModelConfig.Family;
 import org.mesascope.core.tokenizer.Tokenizers;
 import org.mesascope.probes.organisms.Gpt2Export;
@@ -14,11 +14,10 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 
 /**
@@ -262,25 +261,11 @@ public final class DemoCheckpoint {
         }
     }
 
-    /** The safetensors header as SafetensorsWriter writes it: metadata first, then the tensors in order, space-padded to 8 bytes. */
+    /** The safetensors header as SafetensorsWriter writes it, with the "format": "pt" metadata torch writes. */
     private static byte[] header(List<Draw> tensors) throws JsonProcessingException {
-        ObjectNode root = JSON.createObjectNode();
-        root.putObject("__metadata__").put("format", "pt");
-        long offset = 0;
-        for (Draw t : tensors) {
-            ObjectNode e = root.putObject(t.name());
-            e.put("dtype", "F32");
-            ArrayNode shape = e.putArray("shape");
-            for (int d : t.shape()) shape.add(d);
-            long end = offset + t.numel() * Float.BYTES;
-            e.putArray("data_offsets").add(offset).add(end);
-            offset = end;
-        }
-        byte[] json = JSON.writeValueAsString(root).getBytes(StandardCharsets.UTF_8);
-        int padded = (json.length + 7) / 8 * 8;
-        byte[] header = Arrays.copyOf(json, padded);
-        Arrays.fill(header, json.length, padded, (byte) ' ');
-        return header;
+        List<SafetensorsWriter.F32Tensor> layout = new ArrayList<>();
+        for (Draw t : tensors) layout.add(new SafetensorsWriter.F32Tensor(t.name(), t.shape()));
+        return SafetensorsWriter.f32Header(Map.of("format", "pt"), layout);
     }
 
     /** Normal samples from SplitMix64 (Steele et al. 2014), reproducible bit for bit. */

@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.cli.bench.ForwardBench;
 import org.mesascope.probes.report.ReportFiles;
 import org.mesascope.probes.scan.SeedValidation;
 import picocli.CommandLine.Command;
@@ -61,7 +62,7 @@ final class ScanSeedsCommand implements Callable<Integer> {
         String command = "mesascope scan-seeds --organism " + organism + " --seeds "
                 + String.join(",", seeds.stream().map(String::valueOf).toList()) + " --steps " + steps
                 + " --examples " + examples;
-        String md = r.markdown(command, BenchCommand.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
+        String md = r.markdown(command, ForwardBench.cpuModel() + ", " + Runtime.getRuntime().availableProcessors() + " cores");
         Outputs.writeText(dir.resolve("science-" + organism + ".md"), md);
         main.out().print(md);
         main.out().flush();

@@ -136,20 +136,39 @@ public final class SafetensorsWriter implements AutoCloseable {
         }
     }
 
-    /** The JSON header, padded with spaces to a multiple of 8 bytes as the reference writer does. */
     private byte[] header() throws JsonProcessingException {
+        List<F32Tensor> layout = new ArrayList<>();
+        for (Pending t : tensors) layout.add(new F32Tensor(t.name, t.shape));
+        return f32Header(metadata, layout);
+    }
+
+    /** A float32 tensor's place in a header: its name and shape. */
+    public record F32Tensor(String name, int[] shape) {
+        public long numel() {
+            long n = 1;
+            for (int d : shape) n *= d;
+            return n;
+        }
+    }
+
+    /**
+     * The JSON header of F32 tensors stored one after another in the given order, metadata first (none if empty),
+     * padded with spaces to a multiple of 8 bytes as the reference writer does. For writers that stream the data
+     * themselves (generated checkpoints too large to hold).
+     */
+    public static byte[] f32Header(Map<String, String> metadata, List<F32Tensor> tensors) throws JsonProcessingException {
         ObjectNode root = JSON.createObjectNode();
         if (!metadata.isEmpty()) {
             ObjectNode meta = root.putObject(SafetensorsFile.METADATA_KEY);
             metadata.forEach(meta::put);
         }
         long offset = 0;
-        for (Pending t : tensors) {
-            ObjectNode e = root.putObject(t.name);
+        for (F32Tensor t : tensors) {
+            ObjectNode e = root.putObject(t.name());
             e.put("dtype", "F32");
             ArrayNode shape = e.putArray("shape");
-            for (int s : t.shape) shape.add(s);
-            long end = offset + (long) t.data.length * Float.BYTES;
+            for (int s : t.shape()) shape.add(s);
+            long end = offset + t.numel() * Float.BYTES;
             e.putArray("data_offsets").add(offset).add(end);
             offset = end;
         }
