@@ -7,38 +7,43 @@
 
 #define WARP 32
 
-__device__ __forceinline__ double warp_sum_d(double v) {
-    for (int o = WARP / 2; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+struct Sum {
+    template <typename T> __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
+};
+
+struct Max {
+    __device__ __forceinline__ float operator()(float a, float b) const { return fmaxf(a, b); }
+};
+
+template <typename T, typename Op>
+__device__ __forceinline__ T warp_reduce(T v, Op op) {
+    for (int o = WARP / 2; o > 0; o >>= 1) v = op(v, __shfl_down_sync(0xffffffffu, v, o));
     return v;
 }
 
-__device__ __forceinline__ float warp_sum(float v) {
-    for (int o = WARP / 2; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
-    return v;
-}
-
-__device__ __forceinline__ float warp_max(float v) {
-    for (int o = WARP / 2; o > 0; o >>= 1) v = fmaxf(v, __shfl_down_sync(0xffffffffu, v, o));
-    return v;
-}
-
-// Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
-__device__ double block_sum_d(double v) {
-    __shared__ double part[32];
-    __shared__ double total;
+// Reduction over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
+// identity fills the lanes of warps the block does not have.
+template <typename T, typename Op>
+__device__ T block_reduce(T v, Op op, T identity) {
+    __shared__ T part[32];
+    __shared__ T total;
     int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
-    v = warp_sum_d(v);
+    v = warp_reduce(v, op);
     if (lane == 0) part[warp] = v;
     __syncthreads();
     if (warp == 0) {
-        double s = lane < blockDim.x / WARP ? part[lane] : 0.0;
-        s = warp_sum_d(s);
+        T s = lane < blockDim.x / WARP ? part[lane] : identity;
+        s = warp_reduce(s, op);
         if (lane == 0) total = s;
     }
     __syncthreads();
-    double r = total;
+    T r = total;
     __syncthreads();
     return r;
+}
+
+__device__ double block_sum_d(double v) {
+    return block_reduce(v, Sum(), 0.0);
 }
 
 __device__ float block_sum(float v) {
@@ -46,21 +51,7 @@ __device__ float block_sum(float v) {
 }
 
 __device__ float block_max(float v) {
-    __shared__ float part[32];
-    __shared__ float total;
-    int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
-    v = warp_max(v);
-    if (lane == 0) part[warp] = v;
-    __syncthreads();
-    if (warp == 0) {
-        float s = lane < blockDim.x / WARP ? part[lane] : -INFINITY;
-        s = warp_max(s);
-        if (lane == 0) total = s;
-    }
-    __syncthreads();
-    float r = total;
-    __syncthreads();
-    return r;
+    return block_reduce(v, Max(), -INFINITY);
 }
 
 // out[r, :] = table[ids[r], :]  (token embeddings, and learned positions with ids = positions)

@@ -54,14 +54,7 @@ public final class CublasFfm implements Blas {
     }
 
     private void check(String fn, FunctionDescriptor fd, Object... args) {
-        int r;
-        try {
-            r = (int) lib.function(fn, fd).invokeWithArguments(args);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(fn + ": " + t, t);
-        }
+        int r = lib.call(fn, fd, args);
         if (r != 0) throw new MesascopeException("cuBLAS " + fn + " failed: status " + r);
     }
 

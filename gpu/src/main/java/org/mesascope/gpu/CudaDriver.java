@@ -25,6 +25,8 @@ public final class CudaDriver {
     private static final FunctionDescriptor I_P = FunctionDescriptor.of(JAVA_INT, ADDRESS);
     private static final FunctionDescriptor I_PI = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT);
     private static final FunctionDescriptor I_L = FunctionDescriptor.of(JAVA_INT, JAVA_LONG);
+    private static final FunctionDescriptor LAUNCH = FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT,
+            JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS);
 
     private final NativeLibrary lib;
 
@@ -43,13 +45,7 @@ public final class CudaDriver {
     // ---- calls -----------------------------------------------------------------------------------------------
 
     private int raw(String fn, FunctionDescriptor fd, Object... args) {
-        try {
-            return (int) lib.function(fn, fd).invokeWithArguments(args);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable t) {
-            throw new IllegalStateException(fn + ": " + t, t);
-        }
+        return lib.call(fn, fd, args);
     }
 
     private void check(String fn, FunctionDescriptor fd, Object... args) {
@@ -283,9 +279,7 @@ public final class CudaDriver {
                 };
                 params.setAtIndex(ADDRESS, i, value);
             }
-            check("cuLaunchKernel", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT,
-                            JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS),
-                    function, gx, gy, gz, bx, by, bz, sharedBytes, stream, params, MemorySegment.NULL);
+            check("cuLaunchKernel", LAUNCH, function, gx, gy, gz, bx, by, bz, sharedBytes, stream, params, MemorySegment.NULL);
         }
     }
 

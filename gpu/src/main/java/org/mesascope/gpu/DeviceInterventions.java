@@ -35,6 +35,7 @@ public final class DeviceInterventions {
         };
     }
 
+    /** Rows of a hook value: the product of every dimension but the last. */
     static int rows(int[] shape) {
         int rows = 1;
         for (int i = 0; i < shape.length - 1; i++) rows *= shape[i];

@@ -1,5 +1,6 @@
 package org.mesascope.gpu;
 
+import org.mesascope.core.hooks.HookNames;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.model.Batch;
 
@@ -39,7 +40,7 @@ public final class DeviceLens {
 
             @Override
             public void accept(String hook, long device, int[] shape) {
-                int slot = hook.equals(last) ? layers : Integer.parseInt(hook.substring(7, hook.indexOf('.', 7)));
+                int slot = hook.equals(last) ? layers : HookNames.layer(hook);
                 g.cuda.copyDeviceAsync(store + slot * rowBytes, device, rowBytes, g.compute);
             }
         };

@@ -44,8 +44,7 @@ public final class DeviceProbeScores implements DeviceSink, AutoCloseable {
         if (shape[shape.length - 1] != d) {
             throw new IllegalArgumentException(hook + " has vectors of " + shape[shape.length - 1] + " values, the probes " + d);
         }
-        int rows = 1;
-        for (int i = 0; i < shape.length - 1; i++) rows *= shape[i];
+        int rows = DeviceInterventions.rows(shape);
         long[] slot = byHook.get(hook);
         if (slot == null || slot[1] != rows) {
             if (slot != null) g.cuda.free(slot[0]);

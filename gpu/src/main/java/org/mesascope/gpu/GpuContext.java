@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.Map;
@@ -120,43 +119,42 @@ public final class GpuContext {
     // the copies below are synchronous on the legacy stream, which the non-blocking compute stream does not wait
     // for: finish queued kernels first so that none still reads what is overwritten
     void upload(long dst, float[] src) {
-        cuda.synchronize(compute);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(ValueLayout.JAVA_FLOAT, src.length);
-            MemorySegment.copy(src, 0, s, ValueLayout.JAVA_FLOAT, 0, src.length);
-            cuda.copyToDevice(dst, s, (long) src.length * 4);
-        }
+        upload(dst, MemorySegment.ofArray(src));
     }
 
     void upload(long dst, int[] src) {
-        cuda.synchronize(compute);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(ValueLayout.JAVA_INT, src.length);
-            MemorySegment.copy(src, 0, s, ValueLayout.JAVA_INT, 0, src.length);
-            cuda.copyToDevice(dst, s, (long) src.length * 4);
-        }
+        upload(dst, MemorySegment.ofArray(src));
     }
 
     /** Waits for the compute stream, then copies n floats to a new array. */
     float[] download(long src, int n) {
-        cuda.synchronize(compute);
-        try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(ValueLayout.JAVA_FLOAT, n);
-            cuda.copyToHost(s, src, (long) n * 4);
-            float[] out = new float[n];
-            MemorySegment.copy(s, ValueLayout.JAVA_FLOAT, 0, out, 0, n);
-            return out;
-        }
+        float[] out = new float[n];
+        download(src, MemorySegment.ofArray(out));
+        return out;
     }
 
     int[] downloadInts(long src, int n) {
+        int[] out = new int[n];
+        download(src, MemorySegment.ofArray(out));
+        return out;
+    }
+
+    /** Copies a Java array (as a heap segment) to the device through native memory, as the driver needs. */
+    private void upload(long dst, MemorySegment heap) {
         cuda.synchronize(compute);
         try (Arena a = Arena.ofConfined()) {
-            MemorySegment s = a.allocate(ValueLayout.JAVA_INT, n);
-            cuda.copyToHost(s, src, (long) n * 4);
-            int[] out = new int[n];
-            MemorySegment.copy(s, ValueLayout.JAVA_INT, 0, out, 0, n);
-            return out;
+            MemorySegment s = a.allocate(heap.byteSize());
+            s.copyFrom(heap);
+            cuda.copyToDevice(dst, s, heap.byteSize());
+        }
+    }
+
+    private void download(long src, MemorySegment heap) {
+        cuda.synchronize(compute);
+        try (Arena a = Arena.ofConfined()) {
+            MemorySegment s = a.allocate(heap.byteSize());
+            cuda.copyToHost(s, src, heap.byteSize());
+            heap.copyFrom(s);
         }
     }
 }

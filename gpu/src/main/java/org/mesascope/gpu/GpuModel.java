@@ -313,6 +313,7 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
             g.upload(w.pos, pos);
             long cosSin = gpt2 ? 0 : rotaryTables(width);
             int[] bTd = {bsz, width, d};
+            int act = activationCode(c.activation());
 
             g.launch1d("embed_lookup", (long) rows * d, w.embed, embed, w.ids, rows, d);
             hs.at("hook_embed", w.embed, bTd);
@@ -374,12 +375,10 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
                 hs.at(block(l, "hook_resid_mid"), w.mid[par], bTd);
 
                 norm(w.x, w.mid[par], bl.norm2W(), bl.norm2B(), rows);
-                int act = activationCode(c.activation());
+                linear(bl.fc(), w.x, rows, w.h);
                 if (gpt2) {
-                    linear(bl.fc(), w.x, rows, w.h);
                     g.launch1d("activate", (long) rows * c.dMlp(), w.h, (long) rows * c.dMlp(), act);
                 } else {
-                    linear(bl.fc(), w.x, rows, w.h);
                     linear(bl.up(), w.x, rows, w.up);
                     g.launch1d("gated_activate", (long) rows * c.dMlp(), w.h, w.up, (long) rows * c.dMlp(), act);
                 }

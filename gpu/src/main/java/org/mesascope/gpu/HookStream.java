@@ -46,11 +46,6 @@ final class HookStream {
         this.deviceSink = deviceSink;
     }
 
-    /** Whether anyone, on the host or on the device, wants {@code hook} (lets the pass skip work). */
-    boolean wants(String hook) {
-        return hooks.wants(hook) || (deviceSink != null && deviceSink.wants(hook));
-    }
-
     /** The pass reached {@code hook}, whose value lies at {@code device} ([shape], fp32). */
     void at(String hook, long device, int... shape) {
         if (deviceSink != null && deviceSink.wants(hook)) deviceSink.accept(hook, device, shape);

@@ -65,6 +65,17 @@ final class NativeLibrary {
         });
     }
 
+    /** Calls {@code symbol}, a function that returns a status code (0: success), and gives back that code. */
+    int call(String symbol, FunctionDescriptor descriptor, Object... args) {
+        try {
+            return (int) function(symbol, descriptor).invokeWithArguments(args);
+        } catch (RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IllegalStateException(symbol + ": " + t, t);
+        }
+    }
+
     /** A native library or symbol this machine lacks: the message is the one-line cause users see. */
     static final class NativeUnavailable extends RuntimeException {
         NativeUnavailable(String message) {
