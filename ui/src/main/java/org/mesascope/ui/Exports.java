@@ -24,9 +24,13 @@ public final class Exports {
 
     /** A heatmap view as SVG ({@link Heatmap#toSvg}). */
     public static void svg(Heatmap heatmap, Path file) throws IOException {
+        createParent(file);
+        Files.writeString(file, heatmap.toSvg(), StandardCharsets.UTF_8);
+    }
+
+    private static void createParent(Path file) throws IOException {
         Path parent = file.toAbsolutePath().getParent();
         if (parent != null) Files.createDirectories(parent);
-        Files.writeString(file, heatmap.toSvg(), StandardCharsets.UTF_8);
     }
 
     /** A snapshot of {@code node} as PNG. Call on the FX thread. */
@@ -36,8 +40,7 @@ public final class Exports {
         BufferedImage out = new BufferedImage(w, h, BufferedImage.TYPE_INT_ARGB);
         PixelReader pixels = image.getPixelReader();
         for (int y = 0; y < h; y++) for (int x = 0; x < w; x++) out.setRGB(x, y, pixels.getArgb(x, y));
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent != null) Files.createDirectories(parent);
+        createParent(file);
         if (!ImageIO.write(out, "png", file.toFile())) throw new IOException("no PNG writer in this JVM");
     }
 

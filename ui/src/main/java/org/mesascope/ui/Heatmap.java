@@ -16,6 +16,7 @@ import javafx.scene.layout.Region;
 import javafx.scene.paint.Color;
 import javafx.scene.text.Font;
 import javafx.scene.text.TextAlignment;
+import org.mesascope.probes.report.Html;
 
 import java.util.List;
 import java.util.function.BiFunction;
@@ -31,6 +32,7 @@ public final class Heatmap extends Region {
     static final double MIN_TEXT_CELL_WIDTH = 22;
     private static final Font CELL_FONT = Font.font("DejaVu Sans", 11);
     private static final Font LABEL_FONT = Font.font("DejaVu Sans", 11);
+    private static final Color SELECTION = Color.web("#ff3b30");
 
     /** What a heatmap shows. {@code values} row-major in [0, 1]; {@code cellText} null or row-major. */
     public record Data(int rows, int columns, double[] values, String[] cellText, List<String> rowLabels,
@@ -229,20 +231,8 @@ public final class Heatmap extends Region {
         g.setFont(CELL_FONT);
         g.setTextAlign(TextAlignment.CENTER);
         g.setTextBaseline(VPos.CENTER);
-        if (!text) {
-            drawCellsAsImage(g, last);
-        } else for (int r = 0; r < data.rows(); r++) {
-            double y = COLUMN_LABEL_HEIGHT + r * cellHeight;
-            for (int c = firstColumn; c < last; c++) {
-                double v = data.value(r, c), x = ROW_LABEL_WIDTH + (c - firstColumn) * cellWidth;
-                g.setFill(Viridis.color(v));
-                g.fillRect(x, y, cellWidth, cellHeight);
-                if (text) {
-                    g.setFill(Viridis.textOn(v));
-                    g.fillText(clip(data.cellText()[r * data.columns() + c], cellWidth), x + cellWidth / 2, y + cellHeight / 2, cellWidth - 2);
-                }
-            }
-        }
+        if (text) drawCellsWithText(g, last);
+        else drawCellsAsImage(g, last);
         g.setFill(Color.BLACK);
         g.setFont(LABEL_FONT);
         g.setTextAlign(TextAlignment.RIGHT);
@@ -260,25 +250,35 @@ public final class Heatmap extends Region {
         }
         drawLegend(g);
         int sr = selectedRow.get(), sc = selectedColumn.get();
+        g.setStroke(SELECTION);
+        g.setLineWidth(2);
         if (sr >= 0 && sc < 0) {
             // a view that selects whole rows (the attention view's query)
-            g.setStroke(Color.web("#ff3b30"));
-            g.setLineWidth(2);
             g.strokeRect(ROW_LABEL_WIDTH + 1, COLUMN_LABEL_HEIGHT + sr * cellHeight + 1,
                     Math.max(1, (last - firstColumn) * cellWidth - 2), Math.max(1, cellHeight - 2));
         }
         if (sr < 0 && sc >= firstColumn && sc < last) {
             // a view that selects whole columns (a position, in the patching view)
-            g.setStroke(Color.web("#ff3b30"));
-            g.setLineWidth(2);
             g.strokeRect(ROW_LABEL_WIDTH + (sc - firstColumn) * cellWidth + 1, COLUMN_LABEL_HEIGHT + 1,
                     Math.max(1, cellWidth - 2), Math.max(1, data.rows() * cellHeight - 2));
         }
         if (sr >= 0 && sc >= firstColumn && sc < last) {
-            g.setStroke(Color.web("#ff3b30"));
-            g.setLineWidth(2);
             g.strokeRect(ROW_LABEL_WIDTH + (sc - firstColumn) * cellWidth + 1, COLUMN_LABEL_HEIGHT + sr * cellHeight + 1,
                     Math.max(1, cellWidth - 2), Math.max(1, cellHeight - 2));
+        }
+    }
+
+    /** Cells wide enough for text: a fillRect and the clipped text per cell in view. */
+    private void drawCellsWithText(GraphicsContext g, int last) {
+        for (int r = 0; r < data.rows(); r++) {
+            double y = COLUMN_LABEL_HEIGHT + r * cellHeight;
+            for (int c = firstColumn; c < last; c++) {
+                double v = data.value(r, c), x = ROW_LABEL_WIDTH + (c - firstColumn) * cellWidth;
+                g.setFill(Viridis.color(v));
+                g.fillRect(x, y, cellWidth, cellHeight);
+                g.setFill(Viridis.textOn(v));
+                g.fillText(clip(data.cellText()[r * data.columns() + c], cellWidth), x + cellWidth / 2, y + cellHeight / 2, cellWidth - 2);
+            }
         }
     }
 
@@ -358,23 +358,17 @@ public final class Heatmap extends Region {
         return sb.append("</svg>\n").toString();
     }
 
+    /**
+     * {@code s} for SVG text and attributes: control characters (XML 1.0 cannot hold most of them) as their Unicode
+     * control pictures, U+2400.., then the probes library's escaping ({@link Html#escape}).
+     */
     private static String xml(String s) {
         StringBuilder sb = new StringBuilder(s.length());
         for (int i = 0; i < s.length(); i++) {
             char ch = s.charAt(i);
-            switch (ch) {
-                case '<' -> sb.append("&lt;");
-                case '>' -> sb.append("&gt;");
-                case '&' -> sb.append("&amp;");
-                case '"' -> sb.append("&quot;");
-                default -> {
-                    // control characters (XML 1.0 cannot hold most of them) as their Unicode control pictures, U+2400..
-                    if (ch < 0x20) sb.append((char) (0x2400 + ch));
-                    else sb.append(ch);
-                }
-            }
+            sb.append(ch < 0x20 ? (char) (0x2400 + ch) : ch);
         }
-        return sb.toString();
+        return Html.escape(sb.toString());
     }
 
     /** At most as many characters as fit a cell (about 7 px each at 11 px). */

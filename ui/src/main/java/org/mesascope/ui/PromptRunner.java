@@ -65,10 +65,11 @@ public final class PromptRunner {
 
         double[][] norm = new double[layers + 1][length], cosine = new double[layers + 1][length];
         for (int r = 0; r <= layers; r++) {
+            for (int t = 0; t < length; t++) norm[r][t] = Math.sqrt(dot(residuals[r][t], residuals[r][t]));
+        }
+        for (int r = 0; r <= layers; r++) {
             for (int t = 0; t < length; t++) {
-                norm[r][t] = Math.sqrt(dot(residuals[r][t], residuals[r][t]));
-                double finalNorm = Math.sqrt(dot(residuals[layers][t], residuals[layers][t]));
-                cosine[r][t] = dot(residuals[r][t], residuals[layers][t]) / Math.max(1e-30, norm[r][t] * finalNorm);
+                cosine[r][t] = dot(residuals[r][t], residuals[layers][t]) / Math.max(1e-30, norm[r][t] * norm[layers][t]);
             }
         }
         List<String> texts = new ArrayList<>(length);

@@ -75,9 +75,8 @@ public final class Workbench extends BorderPane {
     private String loadedSpec;
     private Path tunedLens;
     private PromptRun current;
-    /** The model and tokens of the last run, for the steering view. */
+    /** The model of the last run ({@link #current}'s), for the steering and patching views. */
     private String runSpec;
-    private int[] runTokens;
 
     /** @param recentFile where recently opened models are remembered, or null to remember nothing */
     public Workbench(Path recentFile) {
@@ -249,7 +248,6 @@ public final class Workbench extends BorderPane {
         if (o.deviceNote() != null) jobs.statusProperty().set(jobs.statusProperty().get() + " · " + o.deviceNote());
         current = o.run();
         runSpec = o.spec();
-        runTokens = o.run().tokens();
         remember(o.spec());
         steeringView.setModel(o.steerableHooks(), o.steerableHooks().contains(steeringView.hook.getValue())
                 ? steeringView.hook.getValue() : "blocks.0.hook_resid_pre", "", "");
@@ -267,13 +265,17 @@ public final class Workbench extends BorderPane {
         runPrompt();
     }
 
+    /** True once a prompt has run; else says in the status line that {@code needs} (steering, patching) needs one. */
+    private boolean hasRun(String needs) {
+        if (runSpec != null) return true;
+        jobs.statusProperty().set("error: run a prompt first; " + needs);
+        return false;
+    }
+
     private void steer(Interventions.Request request) {
-        if (runSpec == null) {
-            jobs.statusProperty().set("error: run a prompt first; steering changes that prompt's continuation");
-            return;
-        }
+        if (!hasRun("steering changes that prompt's continuation")) return;
         String spec = runSpec;
-        int[] tokens = runTokens;
+        int[] tokens = current.tokens();
         jobs.submit("steering", (cancellation, progressOut) ->
                 Interventions.run(ensureModel(spec), tokens, request, cancellation, progressOut::accept), steeringView::show);
     }
@@ -284,12 +286,9 @@ public final class Workbench extends BorderPane {
     }
 
     private void patch(PatchingView.Request request) {
-        if (runSpec == null) {
-            jobs.statusProperty().set("error: run a prompt first; patching compares it with a corrupted prompt");
-            return;
-        }
+        if (!hasRun("patching compares it with a corrupted prompt")) return;
         String spec = runSpec;
-        int[] clean = runTokens;
+        int[] clean = current.tokens();
         // the library's patching runs its passes itself: a cancel takes effect when it returns (its result is dropped)
         jobs.submit("activation patching", (cancellation, progressOut) -> {
             LoadedModel m = ensureModel(spec);
