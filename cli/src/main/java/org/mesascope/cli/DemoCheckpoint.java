@@ -5,7 +5,11 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.mesascope.core.io.AtomicFile;
 import org.mesascope.core.io.SafetensorsWriter;
-import org.mesascope.core.model.ModelConfig.Family;
+import org.mesascope.core.model.Architecture;
+import org.mesascope.core.model.Gpt2;
+import org.mesascope.core.model.Llama;
+import org.mesascope.core.model.ModelConfig;
+import org.mesascope.core.model.WeightMap;
 import org.mesascope.core.tokenizer.Tokenizers;
 import org.mesascope.probes.organisms.Gpt2Export;
 import org.mesascope.probes.organisms.Gpt2Shape;
@@ -40,11 +44,11 @@ public final class DemoCheckpoint {
      * @param kvHeads key/value heads (grouped-query attention); a GPT-2 has as many as heads
      * @param dMlp    the MLP's inner width (GPT-2: 4 × d_model; Llama: SwiGLU's gate and up projections)
      */
-    public record Shape(Family family, int layers, int dModel, int heads, int kvHeads, int dMlp, int positions, int vocab,
+    public record Shape(Architecture family, int layers, int dModel, int heads, int kvHeads, int dMlp, int positions, int vocab,
                         long seed) {
         public Shape {
-            if (family == Family.NEOX) throw new IllegalArgumentException("only GPT-2 and Llama checkpoints are generated");
-            if (family == Family.GPT2 && (kvHeads != heads || dModel % heads != 0)) {
+            if (family != Gpt2.ARCH && family != Llama.ARCH) throw new IllegalArgumentException("only GPT-2 and Llama checkpoints are generated");
+            if (family == Gpt2.ARCH && (kvHeads != heads || dModel % heads != 0)) {
                 throw new IllegalArgumentException("a GPT-2 has one key/value head per head and d_model a multiple of heads");
             }
             if (heads % kvHeads != 0) throw new IllegalArgumentException(heads + " heads are not a multiple of " + kvHeads + " key/value heads");
@@ -52,12 +56,12 @@ public final class DemoCheckpoint {
 
         /** A GPT-2: MLP 4 × d_model, the unembedding tied to the token embedding. */
         public Shape(int layers, int dModel, int heads, int positions, int vocab, long seed) {
-            this(Family.GPT2, layers, dModel, heads, heads, 4 * dModel, positions, vocab, seed);
+            this(Gpt2.ARCH, layers, dModel, heads, heads, 4 * dModel, positions, vocab, seed);
         }
 
         /** A Llama (LlamaForCausalLM): head_dim = d_model / heads, lm_head stored apart from the embedding. */
         public static Shape llama(int layers, int dModel, int heads, int kvHeads, int dMlp, int positions, int vocab, long seed) {
-            return new Shape(Family.LLAMA, layers, dModel, heads, kvHeads, dMlp, positions, vocab, seed);
+            return new Shape(Llama.ARCH, layers, dModel, heads, kvHeads, dMlp, positions, vocab, seed);
         }
 
         /** The same shape with another depth; the first layers draw the same weights as before. */
@@ -121,7 +125,7 @@ public final class DemoCheckpoint {
 
     /** config.json for this shape: GPT-2's with <|endoftext|> beginning and ending text, or LlamaForCausalLM's. */
     private static String config(Shape s) {
-        if (s.family() == Family.GPT2) return Gpt2Export.pretty(Gpt2Export.config(s.gpt2(), OptionalInt.of(EOT), OptionalInt.of(EOT)));
+        if (s.family() == Gpt2.ARCH) return Gpt2Export.pretty(Gpt2Export.config(s.gpt2(), OptionalInt.of(EOT), OptionalInt.of(EOT)));
         ObjectNode c = JSON.createObjectNode();
         c.putArray("architectures").add("LlamaForCausalLM");
         c.put("model_type", "llama");
@@ -176,59 +180,29 @@ public final class DemoCheckpoint {
     }
 
     /**
-     * HF GPT2LMHeadModel tensor names and shapes (Conv1D weights are [in, out]; lm_head is tied to wte, so not stored).
-     * Scales are chosen for a readable demo rather than GPT-2's init (std 0.02 everywhere would make every lens
-     * distribution nearly uniform): embeddings large enough that early lens rows recognise the input token, each block
-     * mixing in a smaller update.
+     * Every tensor of the family's weight map (Hugging Face's names, shapes and order), each drawn from a normal
+     * distribution. Scales are chosen for a readable demo rather than GPT-2's init (std 0.02 everywhere would make every
+     * lens distribution nearly uniform): embeddings large enough that early lens rows recognise the input token;
+     * projections into a layer keep the RMS of their input (std 1/√in), projections back into the residual (attention
+     * output, MLP down) halve it, so that activations neither vanish nor blow up over 24 layers; norms near 1, biases
+     * near 0.
      */
-    private static List<Draw> gpt2Tensors(Shape s) {
-        int d = s.dModel(), dMlp = s.dMlp();
+    private static List<Draw> tensors(Shape s) {
+        ModelConfig c = ModelConfig.fromJson(config(s), Path.of("config.json"));
         List<Draw> t = new ArrayList<>();
-        t.add(new Draw("transformer.wte.weight", new int[]{s.vocab(), d}, 0, 0.1));
-        t.add(new Draw("transformer.wpe.weight", new int[]{s.positions(), d}, 0, 0.02));
-        for (int l = 0; l < s.layers(); l++) {
-            String p = "transformer.h." + l + ".";
-            t.add(new Draw(p + "ln_1.weight", new int[]{d}, 1, 0.02));
-            t.add(new Draw(p + "ln_1.bias", new int[]{d}, 0, 0.02));
-            t.add(new Draw(p + "attn.c_attn.weight", new int[]{d, 3 * d}, 0, 1 / Math.sqrt(d)));
-            t.add(new Draw(p + "attn.c_attn.bias", new int[]{3 * d}, 0, 0.02));
-            t.add(new Draw(p + "attn.c_proj.weight", new int[]{d, d}, 0, 0.5 / Math.sqrt(d)));
-            t.add(new Draw(p + "attn.c_proj.bias", new int[]{d}, 0, 0.02));
-            t.add(new Draw(p + "ln_2.weight", new int[]{d}, 1, 0.02));
-            t.add(new Draw(p + "ln_2.bias", new int[]{d}, 0, 0.02));
-            t.add(new Draw(p + "mlp.c_fc.weight", new int[]{d, dMlp}, 0, 1 / Math.sqrt(d)));
-            t.add(new Draw(p + "mlp.c_fc.bias", new int[]{dMlp}, 0, 0.02));
-            t.add(new Draw(p + "mlp.c_proj.weight", new int[]{dMlp, d}, 0, 0.5 / Math.sqrt(dMlp)));
-            t.add(new Draw(p + "mlp.c_proj.bias", new int[]{d}, 0, 0.02));
+        for (WeightMap.Slot slot : c.family().weightMap(c, c.family().bodyPrefix()).slots()) {
+            int[] shape = slot.shape();
+            boolean bias = slot.part() == WeightMap.Part.BIAS;
+            int in = slot.layout() == null ? 0 : slot.layout() == org.mesascope.core.cpu.Gemm.Layout.OUT_IN ? shape[1] : shape[0];
+            Draw d = switch (slot.role()) {
+                case TOKEN_EMBED -> new Draw(slot.name(), shape, 0, s.family() == Gpt2.ARCH ? 0.1 : 0.5);
+                case POS_EMBED -> new Draw(slot.name(), shape, 0, 0.02);
+                case LN1, LN2, FINAL_NORM -> new Draw(slot.name(), shape, bias ? 0 : 1, 0.02);
+                case OUT, DOWN -> new Draw(slot.name(), shape, 0, bias ? 0.02 : 0.5 / Math.sqrt(in));
+                default -> new Draw(slot.name(), shape, 0, bias ? 0.02 : 1 / Math.sqrt(in));
+            };
+            t.add(d);
         }
-        t.add(new Draw("transformer.ln_f.weight", new int[]{d}, 1, 0.02));
-        t.add(new Draw("transformer.ln_f.bias", new int[]{d}, 0, 0.02));
-        return t;
-    }
-
-    /**
-     * HF LlamaForCausalLM tensor names and shapes (torch.nn.Linear weights are [out, in]; no biases). The same idea of
-     * scale as GPT-2's: projections into a layer keep the RMS of their input, projections back into the residual
-     * halve it, so that activations neither vanish nor blow up over 24 layers.
-     */
-    private static List<Draw> llamaTensors(Shape s) {
-        int d = s.dModel(), dMlp = s.dMlp(), q = s.heads() * s.headDim(), kv = s.kvHeads() * s.headDim();
-        List<Draw> t = new ArrayList<>();
-        t.add(new Draw("model.embed_tokens.weight", new int[]{s.vocab(), d}, 0, 0.5));
-        for (int l = 0; l < s.layers(); l++) {
-            String p = "model.layers." + l + ".";
-            t.add(new Draw(p + "input_layernorm.weight", new int[]{d}, 1, 0.02));
-            t.add(new Draw(p + "self_attn.q_proj.weight", new int[]{q, d}, 0, 1 / Math.sqrt(d)));
-            t.add(new Draw(p + "self_attn.k_proj.weight", new int[]{kv, d}, 0, 1 / Math.sqrt(d)));
-            t.add(new Draw(p + "self_attn.v_proj.weight", new int[]{kv, d}, 0, 1 / Math.sqrt(d)));
-            t.add(new Draw(p + "self_attn.o_proj.weight", new int[]{d, q}, 0, 0.5 / Math.sqrt(q)));
-            t.add(new Draw(p + "post_attention_layernorm.weight", new int[]{d}, 1, 0.02));
-            t.add(new Draw(p + "mlp.gate_proj.weight", new int[]{dMlp, d}, 0, 1 / Math.sqrt(d)));
-            t.add(new Draw(p + "mlp.up_proj.weight", new int[]{dMlp, d}, 0, 1 / Math.sqrt(d)));
-            t.add(new Draw(p + "mlp.down_proj.weight", new int[]{d, dMlp}, 0, 0.5 / Math.sqrt(dMlp)));
-        }
-        t.add(new Draw("model.norm.weight", new int[]{d}, 1, 0.02));
-        t.add(new Draw("lm_head.weight", new int[]{s.vocab(), d}, 0, 1 / Math.sqrt(d)));
         return t;
     }
 
@@ -238,7 +212,7 @@ public final class DemoCheckpoint {
      * are those SafetensorsWriter wrote for the demo before (its test compares them with the committed file).
      */
     private static void writeWeights(Path file, Shape s) {
-        List<Draw> tensors = s.family() == Family.LLAMA ? llamaTensors(s) : gpt2Tensors(s);
+        List<Draw> tensors = tensors(s);
         Gaussian g = new Gaussian(s.seed());
         try {
             byte[] header = header(tensors);

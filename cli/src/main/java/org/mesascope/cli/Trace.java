@@ -4,7 +4,7 @@ import org.mesascope.core.hooks.HookNames;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.io.SafetensorsWriter;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LanguageModel;
 
 import java.util.ArrayList;

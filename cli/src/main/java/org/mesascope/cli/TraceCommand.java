@@ -1,7 +1,7 @@
 package org.mesascope.cli;
 
 import org.mesascope.core.io.SafetensorsWriter;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LoadedModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

@@ -1,8 +1,8 @@
 package org.mesascope.gpu;
 
-import org.mesascope.core.hooks.HookNames;
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.hooks.HookRegistry;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 
 /**
  * The logit lens computed on the GPU (DESIGN.md "Lens rows"): L+1 rows, the residual entering each block and the
@@ -31,16 +31,24 @@ public final class DeviceLens {
         int lensRows = layers + 1;
         long rowBytes = (long) rows * d * 4;
         long store = g.alloc(rowBytes * lensRows);
-        String last = "blocks." + (layers - 1) + ".hook_resid_post";
+        // rows 0..L-1 of the store: resid_pre of each layer; row L: the last resid_post
+        HookPoint last = HookPoint.residPost(layers - 1);
         DeviceSink keep = new DeviceSink() {
             @Override
             public boolean wants(String hook) {
-                return hook.endsWith(".hook_resid_pre") || hook.equals(last);
+                return slot(hook) >= 0;
+            }
+
+            private int slot(String hook) {
+                HookPoint p = HookPoint.parse(hook).orElse(null);
+                if (p == null) return -1;
+                if (p.equals(last)) return layers;
+                return p.site() == HookPoint.Site.RESID_PRE ? p.layer() : -1;
             }
 
             @Override
             public void accept(String hook, long device, int[] shape) {
-                int slot = hook.equals(last) ? layers : HookNames.layer(hook);
+                int slot = slot(hook);
                 g.cuda.copyDeviceAsync(store + slot * rowBytes, device, rowBytes, g.compute);
             }
         };

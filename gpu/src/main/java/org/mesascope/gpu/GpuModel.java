@@ -1,15 +1,21 @@
 package org.mesascope.gpu;
 
+import org.mesascope.core.cpu.Activation;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.backend.Precision;
 import org.mesascope.core.cpu.Rotary;
+import org.mesascope.core.cpu.Gemm;
+import org.mesascope.core.cpu.Linear;
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.io.WeightTensor;
 import org.mesascope.core.io.Weights;
-import org.mesascope.core.model.Batch;
-import org.mesascope.core.model.KvCache;
+import org.mesascope.core.tensor.Batch;
+import org.mesascope.core.model.BlockRecipe;
+import org.mesascope.core.tensor.KvCache;
 import org.mesascope.core.model.LanguageModel;
 import org.mesascope.core.model.ModelConfig;
+import org.mesascope.core.model.ModelWeights;
 import org.mesascope.core.tensor.Tensor;
 
 import java.lang.foreign.Arena;
@@ -19,26 +25,30 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The GPT-2 and Llama-family forward pass on one GPU, with the CPU engine's hook names and shapes (Gpt2.java and
- * Llama.java are the reference: same weights, same order of hooks). Weights are uploaded once: fp32, or for
- * {@link Precision#BF16} the matrices converted to bf16 on the device (norms, biases and the embedding lookup stay
- * fp32). Every other value is fp32; products accumulate in fp32.
+ * The forward pass on one GPU for the block recipes it has kernels for: GPT-2's (LayerNorm, learned positions,
+ * fused [q | k | v], plain MLP) and the Llama family's (RMSNorm, rotate-half rotary, separate q/k/v, gated MLP), both
+ * with a sequential residual. It reads the same {@link ModelWeights} as the CPU engine ({@link
+ * org.mesascope.core.model.Transformer}, the reference: same hook points in the same order). Weights are uploaded
+ * once: fp32, or for {@link Precision#BF16} the matrices converted to bf16 on the device (norms, biases and the
+ * embedding lookup stay fp32). Every other value is fp32; products accumulate in fp32.
  * <p>
- * Not on the GPU (yet): GPT-NeoX, vector-input models, the KV cache (generation); {@link GpuBackend} says so.
+ * Not on the GPU (yet): parallel-residual blocks (GPT-NeoX, GPT-J), per-head fused q/k/v, interleaved rotary,
+ * vector-input models, the KV cache (generation); the constructor says which in one line.
  */
 public final class GpuModel implements LanguageModel, AutoCloseable {
     /** A linear layer on the device: weight [in, out] (GPT-2's Conv1D) or [out, in] (nn.Linear), optional bias. */
     record DLinear(long w, boolean outIn, long bias, int in, int out) {
     }
 
+    /** One block on the device; norm biases are 0 for RMSNorm, {@code qkv} or {@code q, k, v} as the recipe stores them. */
     record Block(long norm1W, long norm1B, DLinear qkv, DLinear q, DLinear k, DLinear v, DLinear o,
-                 long norm2W, long norm2B, DLinear fc, DLinear up, DLinear down) {
+                 long norm2W, long norm2B, DLinear gate, DLinear up, DLinear down) {
     }
 
     private final ModelConfig c;
     private final Precision precision;
     private final GpuContext g;
-    private final boolean gpt2;
+    private final boolean layerNorm, learnedPositions, gated;
     private final Blas.ElementType weightType;
     private final long embed, positions;
     private final Block[] blocks;
@@ -51,64 +61,47 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
     private long rotaryTables;
     private int rotaryWidth;
 
-    GpuModel(GpuContext g, ModelConfig c, Weights w, Precision precision) {
-        if (c.family() == ModelConfig.Family.NEOX) {
-            throw new MesascopeException("GPT-NeoX models do not run on the GPU yet; use --device cpu");
-        }
-        if (c.vectors() != null) throw new MesascopeException("vector-input models do not run on the GPU yet; use --device cpu");
+    GpuModel(GpuContext g, ModelConfig c, Weights weights, Precision precision) {
+        requireKernels(c);
         this.g = g;
         this.c = c;
         this.precision = precision;
-        this.gpt2 = c.family() == ModelConfig.Family.GPT2;
+        BlockRecipe r = c.recipe();
+        this.layerNorm = r.norm() == BlockRecipe.Norm.LAYER_NORM;
+        this.learnedPositions = r.positions() == BlockRecipe.Positions.LEARNED;
+        this.gated = r.mlp() == BlockRecipe.Mlp.GATED;
         this.weightType = precision == Precision.BF16 ? Blas.ElementType.BF16 : Blas.ElementType.F32;
         this.pinned = new HookStream.PinnedPool(g);
-        this.rotary = gpt2 ? null : new Rotary(c);
+        this.rotary = c.rotary();
         g.makeCurrent();
-        int d = c.dModel();
+        ModelWeights w = ModelWeights.bind(c, weights);
         blocks = new Block[c.nLayers()];
         try {
-            if (gpt2) {
-                String p = w.has("transformer.wte.weight") || w.has("transformer.wpe.weight") ? "transformer." : "";
-                embed = upload(w.get(p + "wte.weight", c.vocabSize(), d), false);
-                positions = upload(w.get(p + "wpe.weight", c.maxPositions(), d), false);
-                for (int l = 0; l < c.nLayers(); l++) {
-                    String b = p + "h." + l + ".";
-                    blocks[l] = new Block(vec(w, b + "ln_1.weight", d), vec(w, b + "ln_1.bias", d),
-                            inOut(w, b + "attn.c_attn", d, 3 * d), null, null, null, inOut(w, b + "attn.c_proj", d, d),
-                            vec(w, b + "ln_2.weight", d), vec(w, b + "ln_2.bias", d),
-                            inOut(w, b + "mlp.c_fc", d, c.dMlp()), null, inOut(w, b + "mlp.c_proj", c.dMlp(), d));
-                }
-                finalNormW = vec(w, p + "ln_f.weight", d);
-                finalNormB = vec(w, p + "ln_f.bias", d);
-                unembed = c.tieEmbeddings()
-                        ? tied(w.get(p + "wte.weight", c.vocabSize(), d))
-                        : outIn(w, "lm_head", d, c.vocabSize(), false);
-            } else {
-                int qDim = c.nHeads() * c.headDim(), kvDim = c.nKvHeads() * c.headDim();
-                String p = w.has("model.embed_tokens.weight") ? "model." : "";
-                embed = upload(w.get(p + "embed_tokens.weight", c.vocabSize(), d), false);
-                positions = 0;
-                for (int l = 0; l < c.nLayers(); l++) {
-                    String b = p + "layers." + l + ".";
-                    blocks[l] = new Block(vec(w, b + "input_layernorm.weight", d), 0, null,
-                            outIn(w, b + "self_attn.q_proj", d, qDim, c.qkvBias()),
-                            outIn(w, b + "self_attn.k_proj", d, kvDim, c.qkvBias()),
-                            outIn(w, b + "self_attn.v_proj", d, kvDim, c.qkvBias()),
-                            outIn(w, b + "self_attn.o_proj", qDim, d, c.outBias()),
-                            vec(w, b + "post_attention_layernorm.weight", d), 0,
-                            outIn(w, b + "mlp.gate_proj", d, c.dMlp(), c.mlpBias()),
-                            outIn(w, b + "mlp.up_proj", d, c.dMlp(), c.mlpBias()),
-                            outIn(w, b + "mlp.down_proj", c.dMlp(), d, c.mlpBias()));
-                }
-                finalNormW = vec(w, p + "norm.weight", d);
-                finalNormB = 0;
-                unembed = c.tieEmbeddings()
-                        ? tied(w.get(p + "embed_tokens.weight", c.vocabSize(), d))
-                        : outIn(w, "lm_head", d, c.vocabSize(), false);
+            embed = upload(w.tokenEmbedding(), false);
+            positions = learnedPositions ? upload(w.positionEmbedding(), false) : 0;
+            for (int l = 0; l < c.nLayers(); l++) {
+                ModelWeights.Block b = w.blocks()[l];
+                blocks[l] = new Block(vec(b.ln1().weight()), vec(b.ln1().bias()), linear(b.qkv()), linear(b.q()),
+                        linear(b.k()), linear(b.v()), linear(b.out()), vec(b.ln2().weight()), vec(b.ln2().bias()),
+                        linear(b.gate()), linear(b.up()), linear(b.down()));
             }
+            finalNormW = vec(w.finalNorm().weight());
+            finalNormB = vec(w.finalNorm().bias());
+            unembed = w.unembed().weight() == w.tokenEmbedding() ? tied(w.tokenEmbedding()) : linear(w.unembed());
         } catch (RuntimeException e) {
             close();
             throw e;
+        }
+    }
+
+    /** One line naming what of {@code c}'s recipe has no kernels here yet, thrown before anything is uploaded. */
+    static void requireKernels(ModelConfig c) {
+        BlockRecipe r = c.recipe();
+        String family = c.family().displayName();
+        if (c.vectors() != null) throw new MesascopeException("vector-input models do not run on the GPU yet; use --device cpu");
+        if (r.parallel()) throw new MesascopeException(family + "'s parallel attention and MLP do not run on the GPU yet; use --device cpu");
+        if (r.qkv() == BlockRecipe.QkvLayout.FUSED_PER_HEAD || r.positions() == BlockRecipe.Positions.ROTARY_INTERLEAVED) {
+            throw new MesascopeException(family + "'s attention layout does not run on the GPU yet; use --device cpu");
         }
     }
 
@@ -152,18 +145,19 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
         return b16;
     }
 
-    private long vec(Weights w, String name, int n) {
-        return upload(w.get(name, n), false);
+    /** A norm weight or bias as fp32 on the device; 0 for an absent one (RMSNorm's bias). */
+    private long vec(float[] values) {
+        if (values == null) return 0;
+        long p = track(g.alloc((long) values.length * 4));
+        g.upload(p, values);
+        return p;
     }
 
-    private DLinear inOut(Weights w, String name, int in, int out) {
-        return new DLinear(upload(w.get(name + ".weight", in, out), weightType == Blas.ElementType.BF16), false,
-                vec(w, name + ".bias", out), in, out);
-    }
-
-    private DLinear outIn(Weights w, String name, int in, int out, boolean bias) {
-        return new DLinear(upload(w.get(name + ".weight", out, in), weightType == Blas.ElementType.BF16), true,
-                bias ? vec(w, name + ".bias", out) : 0, in, out);
+    /** A linear layer's weight in its stored layout (bf16 in bf16 mode) and its fp32 bias; null for an absent layer. */
+    private DLinear linear(Linear l) {
+        if (l == null) return null;
+        return new DLinear(upload(l.weight(), weightType == Blas.ElementType.BF16), l.layout() == Gemm.Layout.OUT_IN,
+                vec(l.bias()), l.in(), l.out());
     }
 
     /** The unembedding tied to the token embedding: the same fp32 buffer, or a bf16 copy in bf16 mode. */
@@ -271,16 +265,12 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
     }
 
     private void norm(long out, long x, long w, long b, int rows) {
-        if (gpt2) g.launchRows("layernorm", rows, 256, 0, out, x, w, b, c.dModel(), (float) c.normEps());
+        if (layerNorm) g.launchRows("layernorm", rows, 256, 0, out, x, w, b, c.dModel(), (float) c.normEps());
         else g.launchRows("rmsnorm", rows, 256, 0, out, x, w, c.dModel(), (float) c.normEps());
     }
 
     private void add(long out, long a, long b, long n) {
         g.launch1d("add", n, out, a, b, n);
-    }
-
-    private static String block(int l, String hook) {
-        return "blocks." + l + "." + hook;
     }
 
     @Override
@@ -306,21 +296,21 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
                 for (int t = 0; t < width; t++) {
                     ids[b * width + t] = t < batch.length(b) ? batch.tokens()[b][t] : 0;
                     // padding beyond the context reads the last row, as the CPU engine does
-                    pos[b * width + t] = gpt2 ? Math.min(t, c.maxPositions() - 1) : t;
+                    pos[b * width + t] = learnedPositions ? Math.min(t, c.maxPositions() - 1) : t;
                 }
             }
             g.upload(w.ids, ids);
             g.upload(w.pos, pos);
-            long cosSin = gpt2 ? 0 : rotaryTables(width);
+            long cosSin = rotary == null ? 0 : rotaryTables(width);
             int[] bTd = {bsz, width, d};
             int act = activationCode(c.activation());
 
             g.launch1d("embed_lookup", (long) rows * d, w.embed, embed, w.ids, rows, d);
-            hs.at("hook_embed", w.embed, bTd);
+            hs.at(HookPoint.embed(), w.embed, bTd);
             long resid = w.resid[0];
-            if (gpt2) {
+            if (learnedPositions) {
                 g.launch1d("embed_lookup", (long) rows * d, w.posEmbed, positions, w.pos, rows, d);
-                hs.at("hook_pos_embed", w.posEmbed, bTd);
+                hs.at(HookPoint.posEmbed(), w.posEmbed, bTd);
                 add(resid, w.embed, w.posEmbed, (long) rows * d);
             } else {
                 g.cuda.copyDeviceAsync(resid, w.embed, (long) rows * d * 4, g.compute);
@@ -333,17 +323,18 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
                     hs.guard(buf);
                 }
                 Block bl = blocks[l];
-                hs.at(block(l, "hook_resid_pre"), resid, bTd);
+                hs.at(HookPoint.residPre(l), resid, bTd);
 
                 norm(w.x, resid, bl.norm1W(), bl.norm1B(), rows);
                 long q, k, v;
                 int qStride, kStride;
-                if (gpt2) {
+                if (bl.qkv() != null) {
+                    // one GEMM whose rows are [q | k | v]
                     linear(bl.qkv(), w.x, rows, w.qkv);
                     q = w.qkv;
-                    k = w.qkv + (long) d * 4;
-                    v = w.qkv + 2L * d * 4;
-                    qStride = kStride = 3 * d;
+                    k = w.qkv + (long) qDim * 4;
+                    v = k + (long) kvDim * 4;
+                    qStride = kStride = qDim + 2 * kvDim;
                 } else {
                     q = w.qkv;
                     k = q + (long) rows * qDim * 4;
@@ -353,46 +344,47 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
                     linear(bl.v(), w.x, rows, v);
                     qStride = qDim;
                     kStride = kvDim;
-                    if (c.rotaryDim() > 0) {
+                }
+                if (rotary != null && c.rotaryDim() > 0) {
                         long cos = cosSin, sin = cosSin + (long) width * (c.rotaryDim() / 2) * 4;
                         g.launch1d("rotary", (long) rows * heads * (c.rotaryDim() / 2), q, cos, sin, w.pos, rows, heads, hd, c.rotaryDim(), qStride);
                         g.launch1d("rotary", (long) rows * kvHeads * (c.rotaryDim() / 2), k, cos, sin, w.pos, rows, kvHeads, hd, c.rotaryDim(), kStride);
-                    }
                 }
-                double scale = 1 / Math.sqrt(hd) / (gpt2 && c.attnScaleByLayer() ? l + 1 : 1);
+                double scale = 1 / Math.sqrt(hd) / (c.attnScaleByLayer() ? l + 1 : 1);
                 int tiles = (width + 15) / 16;
                 long p = w.pattern[par];
                 g.launch("attn_scores", tiles, tiles, bsz * heads, 16, 16, p, q, k, width, heads, kvHeads, hd,
-                        qStride, kStride, (float) scale, gpt2 ? 0 : c.windowAt(l));
+                        qStride, kStride, (float) scale, c.windowAt(l));
                 g.launchRows("softmax_rows", bsz * heads * width, 128, 0, p, width);
-                hs.at(block(l, "attn.hook_pattern"), p, bsz, heads, width, width);
+                hs.at(HookPoint.pattern(l), p, bsz, heads, width, width);
                 g.launch("attn_weighted", (hd + 15) / 16, tiles, bsz * heads, 16, 16, w.z[par], p, v, width, heads,
-                        kvHeads, hd, gpt2 ? 3 * d : kvDim);
-                hs.at(block(l, "attn.hook_z"), w.z[par], bsz, width, heads, hd);
+                        kvHeads, hd, kStride);
+                hs.at(HookPoint.z(l), w.z[par], bsz, width, heads, hd);
                 linear(bl.o(), w.z[par], rows, w.attnOut[par]);
-                hs.at(block(l, "hook_attn_out"), w.attnOut[par], bTd);
+                hs.at(HookPoint.attnOut(l), w.attnOut[par], bTd);
                 add(w.mid[par], resid, w.attnOut[par], (long) rows * d);
-                hs.at(block(l, "hook_resid_mid"), w.mid[par], bTd);
+                hs.at(HookPoint.residMid(l), w.mid[par], bTd);
 
                 norm(w.x, w.mid[par], bl.norm2W(), bl.norm2B(), rows);
-                linear(bl.fc(), w.x, rows, w.h);
-                if (gpt2) {
+                if (!gated) {
+                    linear(bl.up(), w.x, rows, w.h);
                     g.launch1d("activate", (long) rows * c.dMlp(), w.h, (long) rows * c.dMlp(), act);
                 } else {
+                    linear(bl.gate(), w.x, rows, w.h);
                     linear(bl.up(), w.x, rows, w.up);
                     g.launch1d("gated_activate", (long) rows * c.dMlp(), w.h, w.up, (long) rows * c.dMlp(), act);
                 }
                 linear(bl.down(), w.h, rows, w.mlpOut[par]);
-                hs.at(block(l, "hook_mlp_out"), w.mlpOut[par], bTd);
+                hs.at(HookPoint.mlpOut(l), w.mlpOut[par], bTd);
                 // resid_post lands in the other parity's residual buffer: it is the next layer's resid_pre
                 add(w.resid[next], w.mid[par], w.mlpOut[par], (long) rows * d);
                 resid = w.resid[next];
-                hs.at(block(l, "hook_resid_post"), resid, bTd);
+                hs.at(HookPoint.residPost(l), resid, bTd);
             }
             norm(w.normed, resid, finalNormW, finalNormB, rows);
-            hs.at("ln_final.hook_normalized", w.normed, bTd);
+            hs.at(HookPoint.lnFinal(), w.normed, bTd);
             linear(unembed, w.normed, rows, w.logits);
-            hs.at("logits", w.logits, bsz, width, c.vocabSize());
+            hs.at(HookPoint.logits(), w.logits, bsz, width, c.vocabSize());
             hs.finish();
             if (!returnLogits) return null;
             return new Tensor(g.download(w.logits, Math.toIntExact((long) rows * c.vocabSize())), bsz, width, c.vocabSize());
@@ -429,7 +421,7 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
         }
     }
 
-    static int activationCode(ModelConfig.Activation a) {
+    static int activationCode(Activation a) {
         return switch (a) {
             case GELU_NEW -> 0;
             case GELU -> 1;

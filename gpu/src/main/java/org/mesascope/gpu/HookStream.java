@@ -1,5 +1,6 @@
 package org.mesascope.gpu;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.hooks.Hooks;
 import org.mesascope.core.tensor.Tensor;
 
@@ -26,7 +27,7 @@ final class HookStream {
     /** Copies in flight before the pass waits for the oldest: bounds pinned memory when sinks are slow. */
     private static final int MAX_PENDING = 16;
 
-    private record Pending(String hook, long device, int[] shape, MemorySegment pinned, MemorySegment ready,
+    private record Pending(HookPoint hook, long device, int[] shape, MemorySegment pinned, MemorySegment ready,
                            MemorySegment copied) {
     }
 
@@ -47,8 +48,8 @@ final class HookStream {
     }
 
     /** The pass reached {@code hook}, whose value lies at {@code device} ([shape], fp32). */
-    void at(String hook, long device, int... shape) {
-        if (deviceSink != null && deviceSink.wants(hook)) deviceSink.accept(hook, device, shape);
+    void at(HookPoint hook, long device, int... shape) {
+        if (deviceSink != null && deviceSink.wants(hook.name())) deviceSink.accept(hook.name(), device, shape);
         if (!hooks.wants(hook)) return;
         long n = Tensor.numel(shape);
         if (hooks.intervenes(hook)) {

@@ -5,7 +5,7 @@ import org.mesascope.core.backend.Precision;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.io.HfWeights;
 import org.mesascope.core.io.Weights;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.ModelConfig;
 import org.mesascope.core.reference.RandomCheckpoints;
 

@@ -3,7 +3,7 @@ package org.mesascope.gpu;
 import org.mesascope.core.backend.Precision;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.io.Weights;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LanguageModel;
 import org.mesascope.core.model.ModelConfig;
 import org.mesascope.core.model.Models;

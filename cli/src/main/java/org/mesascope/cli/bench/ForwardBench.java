@@ -2,12 +2,14 @@ package org.mesascope.cli.bench;
 
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.cpu.Gemm;
+import org.mesascope.core.cpu.Linear;
 import org.mesascope.core.cpu.Parallel;
 import org.mesascope.core.hooks.HookRegistry;
-import org.mesascope.core.io.WeightTensor;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LoadedModel;
+import org.mesascope.core.model.BlockRecipe;
 import org.mesascope.core.model.ModelConfig;
+import org.mesascope.core.model.ModelWeights;
 import org.mesascope.core.tensor.Tensor;
 
 import java.io.IOException;
@@ -131,7 +133,7 @@ public final class ForwardBench {
             }
         }
         out.printf("model     random %s %s: %d layers, d_model %d, %d heads (%d key/value), d_mlp %d, %,d parameters, F32%n",
-                c.family() == ModelConfig.Family.LLAMA ? "Llama" : "GPT-2", s.label(), c.nLayers(), c.dModel(), c.nHeads(),
+                c.family().displayName(), s.label(), c.nLayers(), c.dModel(), c.nHeads(),
                 c.nKvHeads(), c.dMlp(), c.parameterCount());
         out.printf("input     %d x %d tokens; per row %d untimed passes, then %d timed, the engines taking turns%n", s.batch(), s.tokens(),
                 s.warmup(), s.runs());
@@ -228,30 +230,19 @@ public final class ForwardBench {
 
     private Pass mesascopeGemm(String mode) {
         Gemm.use(mode);
-        Mlp mlp = mlp(model.config());
-        WeightTensor w = model.weights().get(mlp.weight, mlp.shape);
+        // the first layer's MLP input projection as the checkpoint stores it (GPT-2's Conv1D [in, out], else [out, in])
+        Linear mlp = ModelWeights.bind(model.config(), model.weights()).blocks()[0].up();
         int rows = s.batch() * s.tokens(), d = model.config().dModel(), n = model.config().dMlp();
         float[] x = gemmInput(rows, d), y = new float[rows * n];
         return new Pass("Mesascope " + Gemm.backend(), null, 2.0 * rows * d * n, () -> {
             Gemm.use(mode);
-            Gemm.matmul(x, rows, d, w, mlp.layout, null, y, n);
+            Gemm.matmul(x, rows, d, mlp.weight(), mlp.layout(), null, y, n);
         });
     }
 
     private Pass torchGemm(TorchPeer peer) {
         int rows = s.batch() * s.tokens(), d = model.config().dModel(), n = model.config().dMlp();
         return new Pass("libtorch", null, 2.0 * rows * d * n, peer.mlpGemm(gemmInput(rows, d), rows));
-    }
-
-    /** The first layer's MLP input projection: GPT-2's c_fc ([in, out], Conv1D) or Llama's up_proj ([out, in]). */
-    private record Mlp(String weight, int[] shape, Gemm.Layout layout) {
-    }
-
-    private static Mlp mlp(ModelConfig c) {
-        int d = c.dModel(), n = c.dMlp();
-        return c.family() == ModelConfig.Family.LLAMA
-                ? new Mlp("model.layers.0.mlp.up_proj.weight", new int[]{n, d}, Gemm.Layout.OUT_IN)
-                : new Mlp("transformer.h.0.mlp.c_fc.weight", new int[]{d, n}, Gemm.Layout.IN_OUT);
     }
 
     /** Deterministic activations of a normalized size, so that neither engine meets denormals or infinities. */
@@ -311,7 +302,7 @@ public final class ForwardBench {
     private void report(Row r) {
         out.printf("row       %s%s%n", r.what(), r.gemm()
                 ? String.format(Locale.ROOT, " (%d x %d -> %d, %s)", r.tokens(), model.config().dModel(), model.config().dMlp(),
-                mlp(model.config()).weight)
+                ModelWeights.bind(model.config(), model.weights()).blocks()[0].up().weight().name())
                 : String.format(Locale.ROOT, " (%,d values per pass to a summing sink; checksum %.3g)", r.values(), r.sum()));
         out.printf("runs (ms) %s%n", Arrays.toString(Arrays.stream(r.ms()).map(x -> Math.round(x * 10) / 10.0).toArray()));
         out.printf("median    %.1f ms = %.0f tokens/s = %.1f GFLOP/s%n", r.median(), r.tokensPerSecond(), r.gflops());
@@ -364,7 +355,7 @@ public final class ForwardBench {
      */
     public static double flops(ModelConfig c, int batch, int tokens) {
         double d = c.dModel(), q = (double) c.nHeads() * c.headDim(), kv = (double) c.nKvHeads() * c.headDim();
-        double mlp = (c.family() == ModelConfig.Family.LLAMA ? 3 : 2) * d * c.dMlp();
+        double mlp = (c.recipe().mlp() == BlockRecipe.Mlp.GATED ? 3 : 2) * d * c.dMlp();
         double perToken = 2 * (d * q + 2 * d * kv + q * d + mlp) * c.nLayers() + 2 * d * c.vocabSize();
         double attention = 2.0 * 2 * c.nLayers() * q * tokens * (tokens + 1) / 2.0;
         return batch * (perToken * tokens + attention);

@@ -17,7 +17,9 @@ import org.mesascope.core.MesascopeException;
 import org.mesascope.core.io.DType;
 import org.mesascope.core.io.WeightTensor;
 import org.mesascope.core.io.Weights;
+import org.mesascope.core.model.BlockRecipe;
 import org.mesascope.core.model.ModelConfig;
+import org.mesascope.core.model.ModelWeights;
 
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -72,44 +74,37 @@ public final class TorchPeer implements AutoCloseable {
         this.c = c;
         this.manager = manager;
         int d = c.dModel(), vocab = c.vocabSize(), layers = c.nLayers();
-        if (c.family() == ModelConfig.Family.GPT2) {
-            String p = w.has("transformer.wte.weight") ? "transformer." : "";
-            embed = create(w.get(p + "wte.weight", vocab, d));
-            positions = create(w.get(p + "wpe.weight", c.maxPositions(), d));
+        ModelWeights mw = ModelWeights.bind(c, w);
+        embed = create(mw.tokenEmbedding());
+        if (c.recipe().equals(GPT2_RECIPE)) {
+            positions = create(mw.positionEmbedding());
             gpt2 = new Gpt2Block[layers];
             for (int l = 0; l < layers; l++) {
-                String b = p + "h." + l + ".";
+                ModelWeights.Block b = mw.blocks()[l];
                 // Conv1D keeps [in, out]; linear() wants [out, in], and transposing the view back is HF's addmm(b, x, W)
-                gpt2[l] = new Gpt2Block(create(w.get(b + "ln_1.weight", d)), create(w.get(b + "ln_1.bias", d)),
-                        create(w.get(b + "attn.c_attn.weight", d, 3 * d)).transpose(), create(w.get(b + "attn.c_attn.bias", 3 * d)),
-                        create(w.get(b + "attn.c_proj.weight", d, d)).transpose(), create(w.get(b + "attn.c_proj.bias", d)),
-                        create(w.get(b + "ln_2.weight", d)), create(w.get(b + "ln_2.bias", d)),
-                        create(w.get(b + "mlp.c_fc.weight", d, c.dMlp())).transpose(), create(w.get(b + "mlp.c_fc.bias", c.dMlp())),
-                        create(w.get(b + "mlp.c_proj.weight", c.dMlp(), d)).transpose(), create(w.get(b + "mlp.c_proj.bias", d)));
+                gpt2[l] = new Gpt2Block(create(b.ln1().weight()), create(b.ln1().bias()),
+                        create(b.qkv().weight()).transpose(), create(b.qkv().bias()),
+                        create(b.out().weight()).transpose(), create(b.out().bias()),
+                        create(b.ln2().weight()), create(b.ln2().bias()),
+                        create(b.up().weight()).transpose(), create(b.up().bias()),
+                        create(b.down().weight()).transpose(), create(b.down().bias()));
             }
             llama = null;
-            finalNormW = create(w.get(p + "ln_f.weight", d));
-            finalNormB = create(w.get(p + "ln_f.bias", d));
+            finalNormB = create(mw.finalNorm().bias());
         } else {
-            String p = w.has("model.embed_tokens.weight") ? "model." : "";
-            int q = c.nHeads() * c.headDim(), kv = c.nKvHeads() * c.headDim();
-            embed = create(w.get(p + "embed_tokens.weight", vocab, d));
             positions = null;
             gpt2 = null;
             llama = new LlamaBlock[layers];
             for (int l = 0; l < layers; l++) {
-                String b = p + "layers." + l + ".";
-                llama[l] = new LlamaBlock(create(w.get(b + "input_layernorm.weight", d)),
-                        create(w.get(b + "self_attn.q_proj.weight", q, d)), create(w.get(b + "self_attn.k_proj.weight", kv, d)),
-                        create(w.get(b + "self_attn.v_proj.weight", kv, d)), create(w.get(b + "self_attn.o_proj.weight", d, q)),
-                        create(w.get(b + "post_attention_layernorm.weight", d)),
-                        create(w.get(b + "mlp.gate_proj.weight", c.dMlp(), d)), create(w.get(b + "mlp.up_proj.weight", c.dMlp(), d)),
-                        create(w.get(b + "mlp.down_proj.weight", d, c.dMlp())));
+                ModelWeights.Block b = mw.blocks()[l];
+                llama[l] = new LlamaBlock(create(b.ln1().weight()), create(b.q().weight()), create(b.k().weight()),
+                        create(b.v().weight()), create(b.out().weight()), create(b.ln2().weight()),
+                        create(b.gate().weight()), create(b.up().weight()), create(b.down().weight()));
             }
-            finalNormW = create(w.get(p + "norm.weight", d));
             finalNormB = null;
         }
-        unembed = c.tieEmbeddings() ? embed : create(w.get("lm_head.weight", vocab, d));
+        finalNormW = create(mw.finalNorm().weight());
+        unembed = c.tieEmbeddings() ? embed : create(mw.unembed().weight());
         half = scalar(0.5);
         geluCubic = scalar(0.044715);
         geluScale = scalar(Math.sqrt(2 / Math.PI));
@@ -148,18 +143,26 @@ public final class TorchPeer implements AutoCloseable {
         }
     }
 
+    /** The two blocks this peer rebuilds: GPT-2's and the Llama family's. */
+    private static final BlockRecipe GPT2_RECIPE = new BlockRecipe(BlockRecipe.Norm.LAYER_NORM, BlockRecipe.Residual.SEQUENTIAL,
+            BlockRecipe.Positions.LEARNED, BlockRecipe.QkvLayout.FUSED, BlockRecipe.Mlp.PLAIN);
+    private static final BlockRecipe LLAMA_RECIPE = new BlockRecipe(BlockRecipe.Norm.RMS_NORM, BlockRecipe.Residual.SEQUENTIAL,
+            BlockRecipe.Positions.ROTARY_HALF, BlockRecipe.QkvLayout.SEPARATE, BlockRecipe.Mlp.GATED);
+
     private static String unsupported(ModelConfig c) {
-        return switch (c.family()) {
-            case NEOX -> "GPT-NeoX";
-            case GPT2 -> c.vectors() != null ? "a GPT-2 that reads vectors"
-                    : c.activation() != ModelConfig.Activation.GELU_NEW ? "a GPT-2 with activation " + c.activation()
+        if (c.recipe().equals(GPT2_RECIPE)) {
+            return c.vectors() != null ? "a GPT-2 that reads vectors"
+                    : c.activation() != org.mesascope.core.cpu.Activation.GELU_NEW ? "a GPT-2 with activation " + c.activation()
                     : !c.tieEmbeddings() ? "a GPT-2 with an untied lm_head" : null;
-            case LLAMA -> c.qkvBias() || c.outBias() || c.mlpBias() ? "a Llama with biases"
+        }
+        if (c.recipe().equals(LLAMA_RECIPE)) {
+            return c.qkvBias() || c.outBias() || c.mlpBias() ? "a Llama with biases"
                     : c.ropeScaling() != null ? "rope_scaling"
                     : c.slidingWindow() > 0 ? "a sliding attention window"
                     : c.rotaryDim() != c.headDim() ? "partial rotary embedding"
-                    : c.activation() != ModelConfig.Activation.SILU ? "a Llama with activation " + c.activation() : null;
-        };
+                    : c.activation() != org.mesascope.core.cpu.Activation.SILU ? "a Llama with activation " + c.activation() : null;
+        }
+        return "the " + c.family().displayName() + " block";
     }
 
     /** libtorch's intra-op and inter-op thread counts now in effect (process-wide). */
@@ -346,6 +349,12 @@ public final class TorchPeer implements AutoCloseable {
      * A weight copied into libtorch's memory. F32 goes straight from the mapped file (wrapped, then cloned); other
      * dtypes through a float array.
      */
+    private NDArray create(float[] values) {
+        try (NDArray staged = manager.create(values)) {
+            return staged.duplicate();
+        }
+    }
+
     private NDArray create(WeightTensor w) {
         Shape shape = new Shape(Arrays.stream(w.shape()).asLongStream().toArray());
         NDArray staged = w.dtype() == DType.F32

@@ -4,8 +4,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mesascope.cli.DemoCheckpoint;
 import org.mesascope.core.hooks.HookRegistry;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LoadedModel;
+import org.mesascope.core.model.Gpt2;
 import org.mesascope.core.model.ModelConfig;
 import org.mesascope.core.model.Models;
 
@@ -69,7 +70,7 @@ class TorchPeerTest {
     private static Set<String> standardHooks(ModelConfig c) {
         Set<String> hooks = new LinkedHashSet<>();
         hooks.add("hook_embed");
-        if (c.family() == ModelConfig.Family.GPT2) hooks.add("hook_pos_embed");
+        if (c.family() == Gpt2.ARCH) hooks.add("hook_pos_embed");
         for (int l = 0; l < c.nLayers(); l++) {
             for (String h : new String[]{"hook_resid_pre", "attn.hook_pattern", "attn.hook_z", "hook_attn_out", "hook_resid_mid",
                     "hook_mlp_out", "hook_resid_post"}) {

@@ -3,9 +3,10 @@ package org.mesascope.core.cpu;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.hooks.Hooks;
-import org.mesascope.core.model.Batch;
-import org.mesascope.core.model.KvCache;
+import org.mesascope.core.tensor.Batch;
+import org.mesascope.core.tensor.KvCache;
 import org.mesascope.core.tensor.Tensor;
 
 /**
@@ -49,7 +50,7 @@ public final class Attention {
      * @return z [B*T, heads*headDim], the heads' outputs before the output projection
      */
     public static float[] attend(Batch batch, float[] q, float[] k, float[] v, int heads, int kvHeads, int headDim,
-                                 KvCache cache, int layer, double scale, int window, Hooks hooks, String patternHook) {
+                                 KvCache cache, int layer, double scale, int window, Hooks hooks, HookPoint patternHook) {
         int bsz = batch.size(), width = batch.width();
         KvCache store = cache != null ? cache : new KvCache(1, bsz, kvHeads, headDim, width);
         int storeLayer = cache != null ? layer : 0;

@@ -4,7 +4,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.mesascope.core.model.ModelConfig.Activation;
 
 /**
  * Element-wise and per-row operations of the CPU engine. Rows are length {@code d}, arrays row-major.

@@ -1,20 +1,27 @@
 package org.mesascope.core.cpu;
 
-import org.mesascope.core.model.ModelConfig;
-import org.mesascope.core.model.ModelConfig.RopeScaling;
 
 /**
- * Rotary position embedding in the "rotate half" layout of GPT-NeoX and Hugging Face Llama: within the first
- * {@code rotaryDim} dimensions of a head, dimension i pairs with i + rotaryDim/2 and both turn by angle
- * pos · invFreq[i]. Angles are computed in double, then rounded, so long positions lose no precision.
+ * Rotary position embedding on the first {@code rotaryDim} dimensions of each head, in one of two layouts: "rotate
+ * half" (GPT-NeoX, Hugging Face Llama), where dimension i pairs with i + rotaryDim/2, or interleaved (GPT-J's
+ * "rotate_every_two"), where dimension 2i pairs with 2i + 1. Pair i turns by angle pos · invFreq[i]. Angles are
+ * computed in double, then rounded, so long positions lose no precision.
  */
 public final class Rotary {
     private final int rotaryDim;
+    private final boolean interleaved;
     private final double[] invFreq;
 
-    public Rotary(ModelConfig c) {
-        this.rotaryDim = c.rotaryDim();
-        this.invFreq = inverseFrequencies(c.rotaryDim(), c.ropeTheta(), c.ropeScaling());
+    /**
+     * @param rotaryDim   leading dimensions of each head that turn (even)
+     * @param theta       the base of the frequencies
+     * @param scaling     rope_scaling, or null
+     * @param interleaved GPT-J's layout rather than rotate-half
+     */
+    public Rotary(int rotaryDim, double theta, RopeScaling scaling, boolean interleaved) {
+        this.rotaryDim = rotaryDim;
+        this.interleaved = interleaved;
+        this.invFreq = inverseFrequencies(rotaryDim, theta, scaling);
     }
 
     /** invFreq[i] = theta^(-2i/dim), rescaled as rope_scaling says. */
@@ -64,10 +71,13 @@ public final class Rotary {
             }
             for (int h = 0; h < heads; h++) {
                 int o = row * heads * headDim + h * headDim;
+                // the pair (a, b) of frequency i: (i, i + half), or (2i, 2i + 1) when interleaved
+                int stride = interleaved ? 2 : 1, partner = interleaved ? 1 : half;
                 for (int i = 0; i < half; i++) {
-                    float x1 = x[o + i], x2 = x[o + i + half];
-                    x[o + i] = x1 * cos[i] - x2 * sin[i];
-                    x[o + i + half] = x2 * cos[i] + x1 * sin[i];
+                    int a = o + i * stride, b = a + partner;
+                    float x1 = x[a], x2 = x[b];
+                    x[a] = x1 * cos[i] - x2 * sin[i];
+                    x[b] = x2 * cos[i] + x1 * sin[i];
                 }
             }
         });

@@ -1,6 +1,6 @@
 package org.mesascope.core.hooks;
 
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.tensor.Tensor;
 
 /**

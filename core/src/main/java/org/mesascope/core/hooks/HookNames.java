@@ -6,8 +6,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
@@ -15,8 +14,6 @@ import java.util.stream.Collectors;
  * mistyped one (the "did you mean" of every command that takes hook names).
  */
 public final class HookNames {
-    private static final Pattern BLOCK = Pattern.compile("blocks\\.(\\d+)\\.(.+)");
-
     private HookNames() {
     }
 
@@ -24,9 +21,9 @@ public final class HookNames {
     public static String summarize(List<String> hooks) {
         Map<String, List<Integer>> byFamily = new LinkedHashMap<>();
         for (String h : hooks) {
-            Matcher m = BLOCK.matcher(h);
-            if (m.matches()) {
-                byFamily.computeIfAbsent("blocks.{}." + m.group(2), k -> new ArrayList<>()).add(Integer.parseInt(m.group(1)));
+            Optional<HookPoint> p = HookPoint.parse(h).filter(x -> x.layer() >= 0);
+            if (p.isPresent()) {
+                byFamily.computeIfAbsent(p.get().template("{}"), k -> new ArrayList<>()).add(p.get().layer());
             } else {
                 byFamily.put(h, List.of());
             }
@@ -41,23 +38,18 @@ public final class HookNames {
 
     /** The layer of a {@code blocks.{l}.X} hook, or -1. */
     public static int layer(String hook) {
-        Matcher m = BLOCK.matcher(hook);
-        return m.matches() ? Integer.parseInt(m.group(1)) : -1;
+        return HookPoint.parse(hook).map(HookPoint::layer).orElse(-1);
     }
 
     /** {@code blocks.{l}.X} for a block hook, else the hook itself. */
     public static String template(String hook) {
-        Matcher m = BLOCK.matcher(hook);
-        return m.matches() ? "blocks.{l}." + m.group(2) : hook;
+        return HookPoint.parse(hook).map(p -> p.template("{l}")).orElse(hook);
     }
 
     /** Hook names with the layer index replaced by '*' ({@code blocks.*.hook_mlp_out}), each once, in order. */
     public static List<String> families(List<String> hooks) {
         Set<String> out = new LinkedHashSet<>();
-        for (String h : hooks) {
-            Matcher m = BLOCK.matcher(h);
-            out.add(m.matches() ? "blocks.*." + m.group(2) : h);
-        }
+        for (String h : hooks) out.add(HookPoint.parse(h).map(p -> p.template("*")).orElse(h));
         return List.copyOf(out);
     }
 

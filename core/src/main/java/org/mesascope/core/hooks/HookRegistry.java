@@ -1,6 +1,6 @@
 package org.mesascope.core.hooks;
 
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -25,7 +25,7 @@ public final class HookRegistry {
     }
 
     private final List<Subscription> subscriptions = new ArrayList<>();
-    private final Map<String, Matched> byHook = new ConcurrentHashMap<>();
+    private final Map<HookPoint, Matched> byHook = new ConcurrentHashMap<>();
 
     public HookRegistry addSink(String glob, ActivationSink sink) {
         subscriptions.add(new Subscription(globToRegex(glob), glob, sink, null));
@@ -56,8 +56,9 @@ public final class HookRegistry {
         return globToRegex(glob).matcher(hook).matches();
     }
 
-    private Matched matched(String hook) {
-        return byHook.computeIfAbsent(hook, h -> {
+    private Matched matched(HookPoint point) {
+        return byHook.computeIfAbsent(point, p -> {
+            String h = p.name();
             List<Intervention> ivs = new ArrayList<>();
             List<ActivationSink> sinks = new ArrayList<>();
             for (Subscription s : subscriptions) {
@@ -73,9 +74,10 @@ public final class HookRegistry {
     public Hooks bind(Batch batch) {
         return new Hooks() {
             @Override
-            public Tensor at(String hook, Tensor value) {
-                Matched m = matched(hook);
+            public Tensor at(HookPoint point, Tensor value) {
+                Matched m = matched(point);
                 if (m.empty()) return value;
+                String hook = point.name();
                 Tensor x = value;
                 for (Intervention iv : m.interventions) {
                     Tensor y = iv.apply(hook, x, batch);
@@ -91,13 +93,13 @@ public final class HookRegistry {
             }
 
             @Override
-            public boolean wants(String hook) {
-                return !matched(hook).empty();
+            public boolean wants(HookPoint point) {
+                return !matched(point).empty();
             }
 
             @Override
-            public boolean intervenes(String hook) {
-                return !matched(hook).interventions.isEmpty();
+            public boolean intervenes(HookPoint point) {
+                return !matched(point).interventions.isEmpty();
             }
         };
     }

@@ -1,5 +1,7 @@
 package org.mesascope.core.model;
 
+import org.mesascope.core.tensor.KvCache;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.io.WeightTensor;
 
@@ -75,9 +77,5 @@ final class Forward {
             }
         }
         return out;
-    }
-
-    static String block(int layer, String hook) {
-        return "blocks." + layer + "." + hook;
     }
 }

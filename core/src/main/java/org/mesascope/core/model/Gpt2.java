@@ -1,119 +1,76 @@
 package org.mesascope.core.model;
 
-import org.mesascope.core.cpu.Attention;
-import org.mesascope.core.cpu.Gemm;
-import org.mesascope.core.cpu.Linear;
-import org.mesascope.core.cpu.Ops;
-import org.mesascope.core.hooks.HookRegistry;
-import org.mesascope.core.hooks.Hooks;
-import org.mesascope.core.io.WeightTensor;
-import org.mesascope.core.io.Weights;
-import org.mesascope.core.tensor.Tensor;
+import org.mesascope.core.cpu.Activation;
+import org.mesascope.core.model.BlockRecipe.Mlp;
+import org.mesascope.core.model.BlockRecipe.Norm;
+import org.mesascope.core.model.BlockRecipe.Positions;
+import org.mesascope.core.model.BlockRecipe.QkvLayout;
+import org.mesascope.core.model.BlockRecipe.Residual;
+import org.mesascope.core.model.WeightMap.Role;
 
-import static org.mesascope.core.model.Forward.block;
+import java.util.List;
 
 /**
- * GPT-2 (Radford et al. 2019) as Hugging Face's GPT2LMHeadModel: learned positions, pre-LayerNorm blocks,
- * fused c_attn, gelu_new MLP, unembedding tied to wte. Linear layers are Conv1D ([in, out] weights).
- * With a {@link ModelConfig.VectorIo}, linear read-in and read-out layers take the place of the token embedding
- * and the unembedding (the in-context regression organism).
+ * GPT-2 (Radford et al. 2019) as Hugging Face's GPT2LMHeadModel: learned positions, pre-LayerNorm blocks, fused
+ * c_attn whose output is [q | k | v], gelu_new MLP, unembedding tied to wte. Linear layers are Conv1D ([in, out]
+ * weights). With a {@link ModelConfig.VectorIo}, linear read-in and read-out layers take the place of the token
+ * embedding and the unembedding (the in-context regression organism).
  */
-public final class Gpt2 implements LanguageModel {
-    record Block(float[] ln1W, float[] ln1B, Linear qkv, Linear attnOut, float[] ln2W, float[] ln2B, Linear fc, Linear mlpOut) {
+public final class Gpt2 implements Architecture {
+    public static final Gpt2 ARCH = new Gpt2();
+
+    private Gpt2() {
     }
 
-    private final ModelConfig c;
-    private final WeightTensor wte, wpe;
-    private final Linear readIn;
-    private final Block[] blocks;
-    private final float[] lnfW, lnfB;
-    private final Linear unembed;
+    @Override
+    public String displayName() {
+        return "GPT-2";
+    }
 
-    public Gpt2(ModelConfig c, Weights w) {
-        this.c = c;
+    @Override
+    public List<String> modelTypes() {
+        return List.of("gpt2");
+    }
+
+    @Override
+    public ModelConfig config(ModelConfig.Fields f, String modelType) {
+        int d = f.integer("n_embd");
+        int heads = f.integer("n_head");
+        ModelConfig.VectorIo io = f.vectorIo();
+        BlockRecipe recipe = new BlockRecipe(Norm.LAYER_NORM, Residual.SEQUENTIAL, Positions.LEARNED, QkvLayout.FUSED, Mlp.PLAIN);
+        return new ModelConfig(this, recipe, "gpt2", d, f.integer("n_layer"), heads, heads, f.headDimOf(d, heads),
+                f.has("n_inner") ? f.integer("n_inner") : 4 * d,
+                io != null ? io.outputDim() : f.integer("vocab_size"), f.integer("n_positions"),
+                f.number("layer_norm_epsilon", 1e-5), Activation.parse(f.string("activation_function", "gelu_new")),
+                0, 0, null, f.bool("tie_word_embeddings", true), true, true, true, false, 0, 0,
+                f.bool("scale_attn_by_inverse_layer_idx", false), io);
+    }
+
+    @Override
+    public String bodyPrefix() {
+        return "transformer.";
+    }
+
+    @Override
+    public WeightMap weightMap(ModelConfig c, String p) {
         int d = c.dModel();
-        // GPT2LMHeadModel saves "transformer.h.0...", GPT2Model saves "h.0..."; a vector-input model has no wte to tell
-        String p = w.has("transformer.wte.weight") || w.has("transformer.wpe.weight") ? "transformer." : "";
         ModelConfig.VectorIo io = c.vectors();
-        wte = io == null ? w.get(p + "wte.weight", c.vocabSize(), d) : null;
-        readIn = io == null ? null : Linear.outIn(w, "mesascope.read_in", io.inputDim(), d, true);
-        wpe = w.get(p + "wpe.weight", c.maxPositions(), d);
-        blocks = new Block[c.nLayers()];
+        WeightMap m = new WeightMap();
+        if (io == null) m.table(Role.TOKEN_EMBED, p + "wte.weight", c.vocabSize(), d);
+        else m.linear(Role.READ_IN, -1, "mesascope.read_in", io.inputDim(), d, true);
+        m.table(Role.POS_EMBED, p + "wpe.weight", c.maxPositions(), d);
         for (int l = 0; l < c.nLayers(); l++) {
             String b = p + "h." + l + ".";
-            blocks[l] = new Block(
-                    w.get(b + "ln_1.weight", d).toFloatArray(), w.get(b + "ln_1.bias", d).toFloatArray(),
-                    Linear.inOut(w, b + "attn.c_attn", d, 3 * d), Linear.inOut(w, b + "attn.c_proj", d, d),
-                    w.get(b + "ln_2.weight", d).toFloatArray(), w.get(b + "ln_2.bias", d).toFloatArray(),
-                    Linear.inOut(w, b + "mlp.c_fc", d, c.dMlp()), Linear.inOut(w, b + "mlp.c_proj", c.dMlp(), d));
+            m.norm(Role.LN1, l, b + "ln_1", d, true)
+                    .conv1d(Role.QKV, l, b + "attn.c_attn", d, 3 * d)
+                    .conv1d(Role.OUT, l, b + "attn.c_proj", d, d)
+                    .norm(Role.LN2, l, b + "ln_2", d, true)
+                    .conv1d(Role.UP, l, b + "mlp.c_fc", d, c.dMlp())
+                    .conv1d(Role.DOWN, l, b + "mlp.c_proj", c.dMlp(), d);
         }
-        lnfW = w.get(p + "ln_f.weight", d).toFloatArray();
-        lnfB = w.get(p + "ln_f.bias", d).toFloatArray();
-        if (io != null) unembed = Linear.outIn(w, "mesascope.read_out", d, io.outputDim(), true);
-        else if (c.tieEmbeddings()) unembed = new Linear(wte, Gemm.Layout.OUT_IN, null, d, c.vocabSize());
-        else unembed = Linear.outIn(w, "lm_head", d, c.vocabSize(), false);
-    }
-
-    @Override
-    public ModelConfig config() {
-        return c;
-    }
-
-    @Override
-    public Tensor forward(Batch batch, HookRegistry registry, KvCache cache) {
-        Forward.check(c, batch, cache);
-        Hooks hooks = registry.bind(batch);
-        int bsz = batch.size(), width = batch.width(), rows = bsz * width, d = c.dModel();
-        int heads = c.nHeads(), hd = c.headDim();
-
-        float[] embedded = readIn == null ? Forward.lookup(wte, batch, d) : readIn.apply(Forward.vectors(batch), rows);
-        Tensor embed = hooks.at("hook_embed", new Tensor(embedded, bsz, width, d));
-        Tensor pos = hooks.at("hook_pos_embed", new Tensor(Forward.positions(wpe, batch, d), bsz, width, d));
-        float[] resid = Ops.add(embed.data(), pos.data());
-
-        for (int l = 0; l < c.nLayers(); l++) {
-            Block bl = blocks[l];
-            resid = hooks.at(block(l, "hook_resid_pre"), new Tensor(resid, bsz, width, d)).data();
-
-            float[] x = new float[rows * d];
-            Ops.layerNorm(resid, rows, d, bl.ln1W, bl.ln1B, c.normEps(), x);
-            float[] qkv = bl.qkv.apply(x, rows);
-            float[] q = new float[rows * d], k = new float[rows * d], v = new float[rows * d];
-            for (int r = 0; r < rows; r++) {
-                System.arraycopy(qkv, r * 3 * d, q, r * d, d);
-                System.arraycopy(qkv, r * 3 * d + d, k, r * d, d);
-                System.arraycopy(qkv, r * 3 * d + 2 * d, v, r * d, d);
-            }
-            double scale = 1 / Math.sqrt(hd) / (c.attnScaleByLayer() ? l + 1 : 1);
-            float[] z = Attention.attend(batch, q, k, v, heads, heads, hd, cache, l, scale, 0, hooks, block(l, "attn.hook_pattern"));
-            // the heads' outputs before the output projection, [B, T, heads, d_head] (TransformerLens's hook_z)
-            z = hooks.at(block(l, "attn.hook_z"), new Tensor(z, bsz, width, heads, hd)).data();
-            float[] attnOut = hooks.at(block(l, "hook_attn_out"), new Tensor(bl.attnOut.apply(z, rows), bsz, width, d)).data();
-            float[] mid = hooks.at(block(l, "hook_resid_mid"), new Tensor(Ops.add(resid, attnOut), bsz, width, d)).data();
-
-            Ops.layerNorm(mid, rows, d, bl.ln2W, bl.ln2B, c.normEps(), x);
-            float[] h = bl.fc.apply(x, rows);
-            Ops.activate(c.activation(), h, h.length);
-            float[] mlpOut = hooks.at(block(l, "hook_mlp_out"), new Tensor(bl.mlpOut.apply(h, rows), bsz, width, d)).data();
-            resid = hooks.at(block(l, "hook_resid_post"), new Tensor(Ops.add(mid, mlpOut), bsz, width, d)).data();
-        }
-        if (cache != null) cache.advance(batch);
-        float[] normed = new float[rows * d];
-        Ops.layerNorm(resid, rows, d, lnfW, lnfB, c.normEps(), normed);
-        normed = hooks.at("ln_final.hook_normalized", new Tensor(normed, bsz, width, d)).data();
-        return hooks.at("logits", new Tensor(unembed.apply(normed, rows), bsz, width, c.vocabSize()));
-    }
-
-    @Override
-    public Tensor unembed(Tensor residual) {
-        int n = residual.dim(0), d = c.dModel();
-        float[] normed = new float[n * d];
-        Ops.layerNorm(residual.data(), n, d, lnfW, lnfB, c.normEps(), normed);
-        return new Tensor(unembed.apply(normed, n), n, c.vocabSize());
-    }
-
-    @Override
-    public KvCache newCache(int batchSize, int capacity) {
-        return new KvCache(c.nLayers(), batchSize, c.nHeads(), c.headDim(), capacity);
+        m.norm(Role.FINAL_NORM, -1, p + "ln_f", d, true);
+        if (io != null) m.linear(Role.UNEMBED, -1, "mesascope.read_out", d, io.outputDim(), true);
+        else if (!c.tieEmbeddings()) m.linear(Role.UNEMBED, -1, "lm_head", d, c.vocabSize(), false);
+        return m;
     }
 }

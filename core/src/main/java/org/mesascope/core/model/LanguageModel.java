@@ -1,5 +1,8 @@
 package org.mesascope.core.model;
 
+import org.mesascope.core.tensor.KvCache;
+import org.mesascope.core.tensor.Batch;
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.tensor.Tensor;
 
@@ -23,24 +26,28 @@ public interface LanguageModel {
     }
 
     /** Every hook point of a forward pass, in the order the pass reaches them (TransformerLens names, DESIGN.md). */
-    default List<String> hookNames() {
+    default List<HookPoint> hookPoints() {
         ModelConfig c = config();
-        List<String> names = new ArrayList<>();
-        names.add("hook_embed");
-        if (c.family() == ModelConfig.Family.GPT2) names.add("hook_pos_embed");
+        List<HookPoint> points = new ArrayList<>();
+        points.add(HookPoint.embed());
+        if (c.recipe().positions() == BlockRecipe.Positions.LEARNED) points.add(HookPoint.posEmbed());
         for (int l = 0; l < c.nLayers(); l++) {
-            String b = "blocks." + l + ".";
-            names.add(b + "hook_resid_pre");
-            names.add(b + "attn.hook_pattern");
-            names.add(b + "attn.hook_z");
-            names.add(b + "hook_attn_out");
-            if (!c.parallelResidual()) names.add(b + "hook_resid_mid");
-            names.add(b + "hook_mlp_out");
-            names.add(b + "hook_resid_post");
+            points.add(HookPoint.residPre(l));
+            points.add(HookPoint.pattern(l));
+            points.add(HookPoint.z(l));
+            points.add(HookPoint.attnOut(l));
+            if (!c.parallelResidual()) points.add(HookPoint.residMid(l));
+            points.add(HookPoint.mlpOut(l));
+            points.add(HookPoint.residPost(l));
         }
-        names.add("ln_final.hook_normalized");
-        names.add("logits");
-        return names;
+        points.add(HookPoint.lnFinal());
+        points.add(HookPoint.logits());
+        return points;
+    }
+
+    /** The names of {@link #hookPoints()}, in the same order. */
+    default List<String> hookNames() {
+        return hookPoints().stream().map(HookPoint::name).toList();
     }
 
     /** The model's final norm and unembedding applied to residual vectors [N, d]: logits [N, vocab] (the logit lens). */

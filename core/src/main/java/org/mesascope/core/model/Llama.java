@@ -1,112 +1,83 @@
 package org.mesascope.core.model;
 
-import org.mesascope.core.cpu.Attention;
-import org.mesascope.core.cpu.Gemm;
-import org.mesascope.core.cpu.Linear;
-import org.mesascope.core.cpu.Ops;
-import org.mesascope.core.cpu.Rotary;
-import org.mesascope.core.hooks.HookRegistry;
-import org.mesascope.core.hooks.Hooks;
-import org.mesascope.core.io.WeightTensor;
-import org.mesascope.core.io.Weights;
-import org.mesascope.core.tensor.Tensor;
+import org.mesascope.core.cpu.Activation;
+import org.mesascope.core.model.BlockRecipe.Mlp;
+import org.mesascope.core.model.BlockRecipe.Norm;
+import org.mesascope.core.model.BlockRecipe.Positions;
+import org.mesascope.core.model.BlockRecipe.QkvLayout;
+import org.mesascope.core.model.BlockRecipe.Residual;
+import org.mesascope.core.model.WeightMap.Role;
 
-import static org.mesascope.core.model.Forward.block;
+import java.util.List;
 
 /**
- * Llama (Touvron et al. 2023) as Hugging Face's LlamaForCausalLM, which Mistral and Qwen2 share: RMSNorm,
- * rotary embedding (with linear or llama3 rope_scaling), grouped-query attention, SwiGLU MLP
- * down(silu(gate(x)) * up(x)). Qwen2 adds q/k/v biases; Mistral may limit attention to a sliding window.
+ * Llama (Touvron et al. 2023) as Hugging Face's LlamaForCausalLM, which Mistral and Qwen2 share: RMSNorm, rotary
+ * embedding ("rotate half", with linear or llama3 rope_scaling), grouped-query attention, SwiGLU MLP
+ * down(silu(gate(x)) * up(x)). Qwen2 adds q/k/v biases; Mistral and Qwen2 may limit attention to a sliding window.
  */
-public final class Llama implements LanguageModel {
-    record Block(float[] attnNorm, Linear q, Linear k, Linear v, Linear o, float[] mlpNorm, Linear gate, Linear up, Linear down) {
+public final class Llama implements Architecture {
+    public static final Llama ARCH = new Llama();
+
+    private Llama() {
     }
 
-    private final ModelConfig c;
-    private final Rotary rotary;
-    private final WeightTensor embed;
-    private final Block[] blocks;
-    private final float[] finalNorm;
-    private final Linear unembed;
+    @Override
+    public String displayName() {
+        return "Llama";
+    }
 
-    public Llama(ModelConfig c, Weights w) {
-        this.c = c;
-        this.rotary = new Rotary(c);
+    @Override
+    public List<String> modelTypes() {
+        return List.of("llama", "mistral", "qwen2");
+    }
+
+    @Override
+    public ModelConfig config(ModelConfig.Fields f, String type) {
+        int d = f.integer("hidden_size");
+        int heads = f.integer("num_attention_heads");
+        int kvHeads = f.has("num_key_value_heads") ? f.integer("num_key_value_heads") : heads;
+        int headDim = f.has("head_dim") ? f.integer("head_dim") : d / Math.max(1, heads);
+        boolean qwen = type.equals("qwen2");
+        boolean attnBias = f.bool("attention_bias", false);
+        // Mistral windows every layer when sliding_window is set; Qwen2 only with use_sliding_window, from
+        // layer max_window_layers on
+        int window = 0, fromLayer = 0;
+        if (type.equals("mistral") && f.has("sliding_window")) window = f.integer("sliding_window");
+        if (qwen && f.bool("use_sliding_window", false)) {
+            window = f.integer("sliding_window");
+            fromLayer = f.integer("max_window_layers");
+        }
+        BlockRecipe recipe = new BlockRecipe(Norm.RMS_NORM, Residual.SEQUENTIAL, Positions.ROTARY_HALF, QkvLayout.SEPARATE, Mlp.GATED);
+        return new ModelConfig(this, recipe, type, d, f.integer("num_hidden_layers"), heads, kvHeads, headDim,
+                f.integer("intermediate_size"), f.integer("vocab_size"), f.integer("max_position_embeddings"),
+                f.number("rms_norm_eps", 1e-6), Activation.parse(f.string("hidden_act", "silu")),
+                headDim, f.number("rope_theta", 10000), f.ropeScaling(), f.bool("tie_word_embeddings", false),
+                qwen || attnBias, attnBias, f.bool("mlp_bias", false), false, window, fromLayer, false, f.noVectorIo(type));
+    }
+
+    @Override
+    public String bodyPrefix() {
+        return "model.";
+    }
+
+    @Override
+    public WeightMap weightMap(ModelConfig c, String p) {
         int d = c.dModel(), qDim = c.nHeads() * c.headDim(), kvDim = c.nKvHeads() * c.headDim();
-        String p = w.has("model.embed_tokens.weight") ? "model." : "";
-        embed = w.get(p + "embed_tokens.weight", c.vocabSize(), d);
-        blocks = new Block[c.nLayers()];
+        WeightMap m = new WeightMap().table(Role.TOKEN_EMBED, p + "embed_tokens.weight", c.vocabSize(), d);
         for (int l = 0; l < c.nLayers(); l++) {
             String b = p + "layers." + l + ".";
-            blocks[l] = new Block(
-                    w.get(b + "input_layernorm.weight", d).toFloatArray(),
-                    Linear.outIn(w, b + "self_attn.q_proj", d, qDim, c.qkvBias()),
-                    Linear.outIn(w, b + "self_attn.k_proj", d, kvDim, c.qkvBias()),
-                    Linear.outIn(w, b + "self_attn.v_proj", d, kvDim, c.qkvBias()),
-                    Linear.outIn(w, b + "self_attn.o_proj", qDim, d, c.outBias()),
-                    w.get(b + "post_attention_layernorm.weight", d).toFloatArray(),
-                    Linear.outIn(w, b + "mlp.gate_proj", d, c.dMlp(), c.mlpBias()),
-                    Linear.outIn(w, b + "mlp.up_proj", d, c.dMlp(), c.mlpBias()),
-                    Linear.outIn(w, b + "mlp.down_proj", c.dMlp(), d, c.mlpBias()));
+            m.norm(Role.LN1, l, b + "input_layernorm", d, false)
+                    .linear(Role.Q, l, b + "self_attn.q_proj", d, qDim, c.qkvBias())
+                    .linear(Role.K, l, b + "self_attn.k_proj", d, kvDim, c.qkvBias())
+                    .linear(Role.V, l, b + "self_attn.v_proj", d, kvDim, c.qkvBias())
+                    .linear(Role.OUT, l, b + "self_attn.o_proj", qDim, d, c.outBias())
+                    .norm(Role.LN2, l, b + "post_attention_layernorm", d, false)
+                    .linear(Role.GATE, l, b + "mlp.gate_proj", d, c.dMlp(), c.mlpBias())
+                    .linear(Role.UP, l, b + "mlp.up_proj", d, c.dMlp(), c.mlpBias())
+                    .linear(Role.DOWN, l, b + "mlp.down_proj", c.dMlp(), d, c.mlpBias());
         }
-        finalNorm = w.get(p + "norm.weight", d).toFloatArray();
-        unembed = c.tieEmbeddings()
-                ? new Linear(embed, Gemm.Layout.OUT_IN, null, d, c.vocabSize())
-                : Linear.outIn(w, "lm_head", d, c.vocabSize(), false);
-    }
-
-    @Override
-    public ModelConfig config() {
-        return c;
-    }
-
-    @Override
-    public Tensor forward(Batch batch, HookRegistry registry, KvCache cache) {
-        Forward.check(c, batch, cache);
-        Hooks hooks = registry.bind(batch);
-        int bsz = batch.size(), width = batch.width(), rows = bsz * width, d = c.dModel();
-        int heads = c.nHeads(), kvHeads = c.nKvHeads(), hd = c.headDim();
-
-        float[] resid = hooks.at("hook_embed", new Tensor(Forward.lookup(embed, batch, d), bsz, width, d)).data();
-        for (int l = 0; l < c.nLayers(); l++) {
-            Block bl = blocks[l];
-            resid = hooks.at(block(l, "hook_resid_pre"), new Tensor(resid, bsz, width, d)).data();
-
-            float[] x = new float[rows * d];
-            Ops.rmsNorm(resid, rows, d, bl.attnNorm, c.normEps(), x);
-            float[] q = bl.q.apply(x, rows), k = bl.k.apply(x, rows), v = bl.v.apply(x, rows);
-            rotary.apply(q, bsz, width, batch.starts(), heads, hd);
-            rotary.apply(k, bsz, width, batch.starts(), kvHeads, hd);
-            float[] z = Attention.attend(batch, q, k, v, heads, kvHeads, hd, cache, l, 1 / Math.sqrt(hd),
-                    c.windowAt(l), hooks, block(l, "attn.hook_pattern"));
-            // the heads' outputs before the output projection, [B, T, heads, d_head] (TransformerLens's hook_z)
-            z = hooks.at(block(l, "attn.hook_z"), new Tensor(z, bsz, width, heads, hd)).data();
-            float[] attnOut = hooks.at(block(l, "hook_attn_out"), new Tensor(bl.o.apply(z, rows), bsz, width, d)).data();
-            float[] mid = hooks.at(block(l, "hook_resid_mid"), new Tensor(Ops.add(resid, attnOut), bsz, width, d)).data();
-
-            Ops.rmsNorm(mid, rows, d, bl.mlpNorm, c.normEps(), x);
-            float[] gate = bl.gate.apply(x, rows), up = bl.up.apply(x, rows);
-            Ops.gatedActivate(c.activation(), gate, up, gate.length);
-            float[] mlpOut = hooks.at(block(l, "hook_mlp_out"), new Tensor(bl.down.apply(gate, rows), bsz, width, d)).data();
-            resid = hooks.at(block(l, "hook_resid_post"), new Tensor(Ops.add(mid, mlpOut), bsz, width, d)).data();
-        }
-        if (cache != null) cache.advance(batch);
-        float[] normed = new float[rows * d];
-        Ops.rmsNorm(resid, rows, d, finalNorm, c.normEps(), normed);
-        normed = hooks.at("ln_final.hook_normalized", new Tensor(normed, bsz, width, d)).data();
-        return hooks.at("logits", new Tensor(unembed.apply(normed, rows), bsz, width, c.vocabSize()));
-    }
-
-    @Override
-    public Tensor unembed(Tensor residual) {
-        int n = residual.dim(0), d = c.dModel();
-        float[] normed = new float[n * d];
-        Ops.rmsNorm(residual.data(), n, d, finalNorm, c.normEps(), normed);
-        return new Tensor(unembed.apply(normed, n), n, c.vocabSize());
-    }
-
-    @Override
-    public KvCache newCache(int batchSize, int capacity) {
-        return new KvCache(c.nLayers(), batchSize, c.nKvHeads(), c.headDim(), capacity);
+        m.norm(Role.FINAL_NORM, -1, p + "norm", d, false);
+        if (!c.tieEmbeddings()) m.linear(Role.UNEMBED, -1, "lm_head", d, c.vocabSize(), false);
+        return m;
     }
 }

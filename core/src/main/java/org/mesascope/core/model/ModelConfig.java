@@ -3,6 +3,9 @@ package org.mesascope.core.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.mesascope.core.MesascopeException;
+import org.mesascope.core.cpu.Activation;
+import org.mesascope.core.cpu.RopeScaling;
+import org.mesascope.core.cpu.Rotary;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,48 +15,26 @@ import java.util.List;
 
 /**
  * The shape and semantics of a checkpoint, read from Hugging Face's config.json. One record for every
- * architecture: each family reads its own field names (GPT-2's n_embd, NeoX's rotary_pct, Llama's
- * num_key_value_heads) into these common terms.
+ * architecture: each family ({@link Architecture}) reads its own field names (GPT-2's n_embd, NeoX's rotary_pct,
+ * Llama's num_key_value_heads) into these common terms.
  *
- * @param family          which architecture file runs it
- * @param modelType       config.json's model_type as written (gpt2, gpt_neox, llama, mistral, qwen2)
- * @param rotaryDim       leading dimensions of each head that get the rotary embedding (0 for GPT-2)
- * @param parallelResidual NeoX's use_parallel_residual: attention and MLP both read the block's input
+ * @param family          the architecture that read it: its weight map and block recipe
+ * @param recipe          what one block does (norm, residual, positions, q/k/v layout, MLP)
+ * @param modelType       config.json's model_type as written (gpt2, gpt_neox, llama, mistral, qwen2, gptj)
+ * @param rotaryDim       leading dimensions of each head that get the rotary embedding (0 for learned positions)
  * @param qkvBias         q/k/v projections have a bias (GPT-2, NeoX, Qwen2, Llama with attention_bias)
  * @param outBias         the attention output projection has a bias
+ * @param unembedBias     the unembedding has a bias (GPT-J's lm_head)
  * @param slidingWindow   attention window in positions (Mistral, Qwen2 with use_sliding_window), 0 for none
  * @param windowFromLayer first layer the window applies to (Qwen2's max_window_layers; 0 for Mistral)
  * @param attnScaleByLayer GPT-2's scale_attn_by_inverse_layer_idx
  * @param vectors         non-null for models that read and write vectors instead of tokens (see {@link VectorIo})
  */
-public record ModelConfig(Family family, String modelType, int dModel, int nLayers, int nHeads, int nKvHeads,
-                          int headDim, int dMlp, int vocabSize, int maxPositions, double normEps,
+public record ModelConfig(Architecture family, BlockRecipe recipe, String modelType, int dModel, int nLayers, int nHeads,
+                          int nKvHeads, int headDim, int dMlp, int vocabSize, int maxPositions, double normEps,
                           Activation activation, int rotaryDim, double ropeTheta, RopeScaling ropeScaling,
-                          boolean parallelResidual, boolean tieEmbeddings, boolean qkvBias, boolean outBias,
-                          boolean mlpBias, int slidingWindow, int windowFromLayer, boolean attnScaleByLayer,
-                          VectorIo vectors) {
-
-    public enum Family {GPT2, NEOX, LLAMA}
-
-    public enum Activation {
-        GELU_NEW, GELU, SILU, RELU;
-
-        static Activation parse(String name) {
-            return switch (name) {
-                case "gelu_new", "gelu_pytorch_tanh", "gelu_fast" -> GELU_NEW;
-                case "gelu" -> GELU;
-                case "silu", "swish" -> SILU;
-                case "relu" -> RELU;
-                default -> throw new MesascopeException("config.json: unsupported activation \"" + name
-                        + "\" (supported: gelu_new, gelu_pytorch_tanh, gelu, silu, relu)");
-            };
-        }
-    }
-
-    /** rope_scaling: "linear" divides positions by factor; "llama3" rescales low frequencies (Llama 3.1). */
-    public record RopeScaling(String type, double factor, double lowFreqFactor, double highFreqFactor,
-                              int originalMaxPositions) {
-    }
+                          boolean tieEmbeddings, boolean qkvBias, boolean outBias, boolean mlpBias, boolean unembedBias,
+                          int slidingWindow, int windowFromLayer, boolean attnScaleByLayer, VectorIo vectors) {
 
     /**
      * A Mesascope extension of the GPT-2 format for models whose inputs and outputs are vectors (the in-context
@@ -66,15 +47,24 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
     public record VectorIo(int inputDim, int outputDim) {
     }
 
-    public static final List<String> SUPPORTED_TYPES = List.of("gpt2", "gpt_neox", "llama", "mistral", "qwen2");
-
     public static ModelConfig read(Path dir) {
         Path file = dir.resolve("config.json");
-        JsonNode root;
+        String json;
         try {
-            root = new ObjectMapper().readTree(Files.readString(file));
+            json = Files.readString(file);
         } catch (NoSuchFileException e) {
             throw new MesascopeException("no config.json in " + dir);
+        } catch (IOException e) {
+            throw new MesascopeException("cannot read " + file + ": " + oneLine(e.getMessage()));
+        }
+        return fromJson(json, file);
+    }
+
+    /** The config in {@code json}, the text of a config.json; {@code file} names it in messages. */
+    public static ModelConfig fromJson(String json, Path file) {
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(json);
         } catch (IOException e) {
             throw new MesascopeException("cannot read " + file + ": " + oneLine(e.getMessage()));
         }
@@ -84,62 +74,14 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
 
     static ModelConfig parse(Fields f) {
         String type = f.string("model_type");
-        ModelConfig c = switch (type) {
-            case "gpt2" -> gpt2(f);
-            case "gpt_neox" -> neox(f);
-            case "llama", "mistral", "qwen2" -> llama(f, type);
-            default -> throw new MesascopeException(f.file + ": unsupported model_type \"" + type + "\" (supported: "
-                    + String.join(", ", SUPPORTED_TYPES) + ")");
-        };
+        Architecture family = Architecture.forModelType(type);
+        if (family == null) {
+            throw new MesascopeException(f.file + ": unsupported model_type \"" + type + "\" (supported: "
+                    + String.join(", ", Architecture.supportedModelTypes()) + ")");
+        }
+        ModelConfig c = family.config(f, type);
         c.validate(f.file);
         return c;
-    }
-
-    private static ModelConfig gpt2(Fields f) {
-        int d = f.integer("n_embd");
-        int heads = f.integer("n_head");
-        int inner = f.has("n_inner") ? f.integer("n_inner") : 4 * d;
-        VectorIo io = f.vectorIo();
-        return new ModelConfig(Family.GPT2, "gpt2", d, f.integer("n_layer"), heads, heads, d / heads, inner,
-                io != null ? io.outputDim() : f.integer("vocab_size"), f.integer("n_positions"), f.number("layer_norm_epsilon", 1e-5),
-                Activation.parse(f.string("activation_function", "gelu_new")), 0, 0, null, false,
-                f.bool("tie_word_embeddings", true), true, true, true, 0, 0, f.bool("scale_attn_by_inverse_layer_idx", false), io);
-    }
-
-    private static ModelConfig neox(Fields f) {
-        int d = f.integer("hidden_size");
-        int heads = f.integer("num_attention_heads");
-        int headDim = d / heads;
-        double pct = f.number("rotary_pct", f.number("partial_rotary_factor", 0.25));
-        double theta = f.has("rope_theta") ? f.number("rope_theta", 0) : f.number("rotary_emb_base", 10000);
-        boolean bias = f.bool("attention_bias", true);
-        return new ModelConfig(Family.NEOX, "gpt_neox", d, f.integer("num_hidden_layers"), heads, heads, headDim,
-                f.integer("intermediate_size"), f.integer("vocab_size"), f.integer("max_position_embeddings"),
-                f.number("layer_norm_eps", 1e-5), Activation.parse(f.string("hidden_act", "gelu")),
-                (int) (headDim * pct), theta, f.ropeScaling(), f.bool("use_parallel_residual", true),
-                f.bool("tie_word_embeddings", false), bias, bias, true, 0, 0, false, f.noVectorIo("gpt_neox"));
-    }
-
-    private static ModelConfig llama(Fields f, String type) {
-        int d = f.integer("hidden_size");
-        int heads = f.integer("num_attention_heads");
-        int kvHeads = f.has("num_key_value_heads") ? f.integer("num_key_value_heads") : heads;
-        int headDim = f.has("head_dim") ? f.integer("head_dim") : d / heads;
-        boolean qwen = type.equals("qwen2");
-        boolean attnBias = f.bool("attention_bias", false);
-        // Mistral windows every layer when sliding_window is set; Qwen2 only with use_sliding_window, from
-        // layer max_window_layers on
-        int window = 0, fromLayer = 0;
-        if (type.equals("mistral") && f.has("sliding_window")) window = f.integer("sliding_window");
-        if (qwen && f.bool("use_sliding_window", false)) {
-            window = f.integer("sliding_window");
-            fromLayer = f.integer("max_window_layers");
-        }
-        return new ModelConfig(Family.LLAMA, type, d, f.integer("num_hidden_layers"), heads, kvHeads, headDim,
-                f.integer("intermediate_size"), f.integer("vocab_size"), f.integer("max_position_embeddings"),
-                f.number("rms_norm_eps", 1e-6), Activation.parse(f.string("hidden_act", "silu")),
-                headDim, f.number("rope_theta", 10000), f.ropeScaling(), false, f.bool("tie_word_embeddings", false),
-                qwen || attnBias, attnBias, f.bool("mlp_bias", false), window, fromLayer, false, f.noVectorIo(type));
     }
 
     private void validate(Path file) {
@@ -153,9 +95,6 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
         positive(file, "max positions", maxPositions);
         if (nHeads % nKvHeads != 0) {
             throw new MesascopeException(file + ": " + nHeads + " attention heads are not a multiple of " + nKvHeads + " key/value heads");
-        }
-        if (family != Family.LLAMA && dModel % nHeads != 0) {
-            throw new MesascopeException(file + ": hidden size " + dModel + " is not a multiple of " + nHeads + " heads");
         }
         if (rotaryDim % 2 != 0 || rotaryDim > headDim) {
             throw new MesascopeException(file + ": rotary dimension " + rotaryDim + " must be even and at most head_dim " + headDim);
@@ -186,17 +125,20 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
         return nHeads / nKvHeads;
     }
 
+    /** Parameters as Hugging Face counts them: every stored tensor of the family's weight map once. */
     public long parameterCount() {
-        if (vectors != null) {
-            long io = (long) dModel * (vectors.inputDim() + 1) + (long) vectors.outputDim() * (dModel + 1)
-                    + (long) maxPositions * dModel;
-            return nLayers * ((long) dModel * headDim * 4L * nHeads + 2L * dModel * dMlp) + io;
-        }
-        long attn = (long) dModel * headDim * (2L * nHeads + 2L * nKvHeads);
-        long mlp = (long) dModel * dMlp * (family == Family.LLAMA ? 3 : 2);
-        long emb = (long) vocabSize * dModel * (tieEmbeddings ? 1 : 2);
-        if (family == Family.GPT2) emb += (long) maxPositions * dModel;
-        return nLayers * (attn + mlp) + emb;
+        return family.weightMap(this, family.bodyPrefix()).parameterCount();
+    }
+
+    /** The rotary embedding of this config's recipe, or null for learned positions. */
+    public Rotary rotary() {
+        if (!recipe.rotary()) return null;
+        return new Rotary(rotaryDim, ropeTheta, ropeScaling, recipe.positions() == BlockRecipe.Positions.ROTARY_INTERLEAVED);
+    }
+
+    /** Whether attention and MLP both read the block's input (no hook_resid_mid). */
+    public boolean parallelResidual() {
+        return recipe.parallel();
     }
 
     static String oneLine(String s) {
@@ -204,7 +146,7 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
     }
 
     /** Typed access to config.json with one-line errors that name the field. */
-    record Fields(JsonNode root, Path file) {
+    public record Fields(JsonNode root, Path file) {
         boolean has(String name) {
             JsonNode n = root.get(name);
             return n != null && !n.isNull();
@@ -245,6 +187,15 @@ public record ModelConfig(Family family, String modelType, int dModel, int nLaye
             JsonNode n = root.get(name);
             if (!n.isBoolean()) throw new MesascopeException(file + ": field \"" + name + "\" must be true or false, got " + n);
             return n.asBoolean();
+        }
+
+        /** d_model / heads for a family whose heads split the hidden size exactly (0 when heads is not positive). */
+        int headDimOf(int dModel, int heads) {
+            if (heads <= 0) return 0;
+            if (dModel % heads != 0) {
+                throw new MesascopeException(file + ": hidden size " + dModel + " is not a multiple of " + heads + " heads");
+            }
+            return dModel / heads;
         }
 
         /** The "mesascope" object of a vector-input GPT-2, or null. */

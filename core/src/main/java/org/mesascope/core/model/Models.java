@@ -33,10 +33,6 @@ public final class Models {
 
     /** The architecture for {@code config}, bound to {@code weights} (every tensor is checked for presence and shape). */
     public static LanguageModel build(ModelConfig config, Weights weights) {
-        return switch (config.family()) {
-            case GPT2 -> new Gpt2(config, weights);
-            case NEOX -> new GptNeox(config, weights);
-            case LLAMA -> new Llama(config, weights);
-        };
+        return new Transformer(config, weights);
     }
 }

@@ -2,9 +2,10 @@ package org.mesascope.core.cpu;
 
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.hooks.Hooks;
-import org.mesascope.core.model.Batch;
-import org.mesascope.core.model.KvCache;
+import org.mesascope.core.tensor.Batch;
+import org.mesascope.core.tensor.KvCache;
 import org.mesascope.core.tensor.Tensor;
 
 import java.util.Random;
@@ -65,17 +66,17 @@ class AttentionOrderTest {
         Tensor[] seen = new Tensor[1];
         Hooks hooks = !keepPattern ? Hooks.NONE : new Hooks() {
             @Override
-            public Tensor at(String hook, Tensor value) {
+            public Tensor at(HookPoint hook, Tensor value) {
                 seen[0] = value;
                 return value;
             }
 
             @Override
-            public boolean wants(String hook) {
+            public boolean wants(HookPoint hook) {
                 return true;
             }
         };
-        float[] z = Attention.attend(batch, q, k, v, heads, kvHeads, headDim, cache, 0, scale, window, hooks, "p");
+        float[] z = Attention.attend(batch, q, k, v, heads, kvHeads, headDim, cache, 0, scale, window, hooks, HookPoint.pattern(0));
 
         // the scalar loop, over full key/value tables built the same way (earlier positions, then the new ones)
         int tk = 0;

@@ -68,7 +68,7 @@ class OpsTest {
             up[i] = (float) r.nextGaussian();
         }
         float[] out = gate.clone();
-        Ops.gatedActivate(org.mesascope.core.model.ModelConfig.Activation.SILU, out, up, n);
+        Ops.gatedActivate(Activation.SILU, out, up, n);
         for (int i = 0; i < n; i++) {
             double expected = gate[i] / (1 + Math.exp(-(double) gate[i])) * up[i];
             assertEquals(expected, out[i], 4e-7 * Math.abs(expected) + 1e-30, "i = " + i + ", gate " + gate[i]);
@@ -76,7 +76,7 @@ class OpsTest {
         // each element alone (the scalar tail's form) gives the vector body's bits
         for (int i = 0; i < n; i += 997) {
             float[] one = {gate[i]};
-            Ops.gatedActivate(org.mesascope.core.model.ModelConfig.Activation.SILU, one, new float[]{up[i]}, 1);
+            Ops.gatedActivate(Activation.SILU, one, new float[]{up[i]}, 1);
             assertEquals(out[i], one[0], 0f, "i = " + i);
         }
     }

@@ -1,7 +1,7 @@
 package org.mesascope.core.hooks;
 
 import org.junit.jupiter.api.Test;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -43,22 +43,22 @@ class HookRegistryTest {
                     return replaced;
                 });
         Hooks hooks = r.bind(BATCH);
-        Tensor out = hooks.at("blocks.0.hook_resid_pre", new Tensor(new float[]{1, 2}, 1, 2));
+        Tensor out = hooks.at(HookPoint.residPre(0), new Tensor(new float[]{1, 2}, 1, 2));
         assertSame(replaced, out);
         assertEquals(List.of("first 1.0", "second 2.0", "sink blocks.0.hook_resid_pre 7.0"), log);
-        assertTrue(hooks.wants("logits"));
-        assertFalse(new HookRegistry().addSink("logits", (h, v, b) -> { }).bind(BATCH).wants("hook_embed"));
+        assertTrue(hooks.wants(HookPoint.logits()));
+        assertFalse(new HookRegistry().addSink("logits", (h, v, b) -> { }).bind(BATCH).wants(HookPoint.embed()));
     }
 
     @Test
     void anInterventionMustKeepTheShape() {
-        Hooks hooks = new HookRegistry().addIntervention("x", (h, v, b) -> Tensor.zeros(3)).bind(BATCH);
-        assertThrows(IllegalArgumentException.class, () -> hooks.at("x", Tensor.zeros(2)));
+        Hooks hooks = new HookRegistry().addIntervention("logits", (h, v, b) -> Tensor.zeros(3)).bind(BATCH);
+        assertThrows(IllegalArgumentException.class, () -> hooks.at(HookPoint.logits(), Tensor.zeros(2)));
     }
 
     @Test
     void noSubscriberMeansThePassContinuesWithTheSameTensor() {
         Tensor x = Tensor.zeros(2);
-        assertSame(x, new HookRegistry().bind(BATCH).at("blocks.0.hook_resid_pre", x));
+        assertSame(x, new HookRegistry().bind(BATCH).at(HookPoint.residPre(0), x));
     }
 }

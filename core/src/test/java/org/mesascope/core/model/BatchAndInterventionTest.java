@@ -1,5 +1,7 @@
 package org.mesascope.core.model;
 
+import org.mesascope.core.tensor.KvCache;
+import org.mesascope.core.tensor.Batch;
 import org.junit.jupiter.api.Test;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.reference.RefTensor;

@@ -1,5 +1,6 @@
 package org.mesascope.core.model;
 
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.tensor.Tensor;
 

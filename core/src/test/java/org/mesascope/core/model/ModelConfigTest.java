@@ -1,5 +1,6 @@
 package org.mesascope.core.model;
 
+import org.mesascope.core.cpu.Activation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mesascope.core.MesascopeException;
@@ -34,11 +35,11 @@ class ModelConfigTest {
         ModelConfig c = read("""
                 {"model_type": "gpt2", "n_embd": 768, "n_layer": 12, "n_head": 12, "n_positions": 1024,
                  "vocab_size": 50257, "layer_norm_epsilon": 1e-5, "activation_function": "gelu_new", "n_inner": null}""");
-        assertEquals(ModelConfig.Family.GPT2, c.family());
+        assertEquals(Gpt2.ARCH, c.family());
         assertEquals(3072, c.dMlp());
         assertEquals(64, c.headDim());
         assertTrue(c.tieEmbeddings());
-        assertEquals(ModelConfig.Activation.GELU_NEW, c.activation());
+        assertEquals(Activation.GELU_NEW, c.activation());
         assertEquals(0, c.rotaryDim());
         // GPT-2 small: 124,439,808 parameters, of which ~120K are biases and norm weights that parameterCount() omits
         assertEquals(124_439_808, c.parameterCount(), 200_000);
@@ -52,7 +53,7 @@ class ModelConfigTest {
                  "rotary_emb_base": 10000, "use_parallel_residual": false, "hidden_act": "gelu", "layer_norm_eps": 1e-5}""");
         assertEquals(16, c.rotaryDim());
         assertFalse(c.parallelResidual());
-        assertEquals(ModelConfig.Activation.GELU, c.activation());
+        assertEquals(Activation.GELU, c.activation());
         assertFalse(c.tieEmbeddings());
     }
 

@@ -1,5 +1,6 @@
 package org.mesascope.core.model;
 
+import org.mesascope.core.tensor.Batch;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;

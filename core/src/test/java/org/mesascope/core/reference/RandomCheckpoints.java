@@ -147,6 +147,13 @@ public final class RandomCheckpoints {
                     "rope_theta", 1000000.0, "tie_word_embeddings", true, "sliding_window", 4,
                     "use_sliding_window", false, "max_window_layers", 1));
 
+    /**
+     * GPT-J: rotary on 8 of each head's 12 dimensions (interleaved pairs; the last 4 pass through), one LayerNorm
+     * feeding attention and MLP in parallel, lm_head with a bias; the causal-mask buffers old checkpoints carry.
+     */
+    public static final Variant GPTJ = new Variant("GPTJ", "gptj", "F32", false, true, 1,
+            cfg("vocab_size", 80, "n_positions", 64, "n_embd", 48, "n_layer", 3, "n_head", 4, "rotary_dim", 8));
+
     /** Mistral whose sliding window (5) is shorter than test sequences. Not in {@link #all()}. */
     public static final Variant MISTRAL_SLIDING = MISTRAL.named("MISTRAL_SLIDING").with("sliding_window", 5);
     /** Qwen2 with use_sliding_window: layer 0 full, layer 1 (>= max_window_layers) window 4. Not in {@link #all()}. */
@@ -155,7 +162,7 @@ public final class RandomCheckpoints {
     /** Every variant the engine must match. */
     public static List<Variant> all() {
         return List.of(GPT2, GPT2_NO_PREFIX, GPT2_F16, GPT2_BF16, GPT2_SHARDED, NEOX_PARALLEL, NEOX_SEQUENTIAL,
-                LLAMA_GQA, LLAMA3_SCALING, LLAMA_LINEAR_SCALING, LLAMA_BIAS, MISTRAL, QWEN2);
+                LLAMA_GQA, LLAMA3_SCALING, LLAMA_LINEAR_SCALING, LLAMA_BIAS, MISTRAL, QWEN2, GPTJ);
     }
 
     /** Sliding-window variants (HF semantics: key j visible from query i iff i − W < j ≤ i). */
@@ -238,6 +245,18 @@ public final class RandomCheckpoints {
                 c.put("sliding_window", 4096);
                 c.put("tie_word_embeddings", false);
                 c.put("use_sliding_window", false);
+            }
+            case "gptj" -> {
+                c.put("architectures", List.of("GPTJForCausalLM"));
+                c.put("activation_function", "gelu_new");
+                c.put("attn_pdrop", 0.0);
+                c.put("embd_pdrop", 0.0);
+                c.put("resid_pdrop", 0.0);
+                c.put("initializer_range", 0.02);
+                c.put("layer_norm_epsilon", 1e-5);
+                c.put("n_inner", null);
+                c.put("rotary_dim", 64);
+                c.put("tie_word_embeddings", false);
             }
             default -> throw new IllegalArgumentException("unknown model_type " + v.modelType());
         }
@@ -368,6 +387,30 @@ public final class RandomCheckpoints {
                 }
                 s.add(new Spec("model.norm.weight", new int[] {d}, Init.NORM_WEIGHT, 0));
                 if (!flag(c, "tie_word_embeddings")) s.add(new Spec("lm_head.weight", new int[] {V, d}, Init.EMBED, 0));
+            }
+            case "gptj" -> {
+                int V = num(c, "vocab_size"), d = num(c, "n_embd"), P = num(c, "n_positions");
+                int inner = c.get("n_inner") == null ? 4 * d : num(c, "n_inner");
+                s.add(new Spec("transformer.wte.weight", new int[] {V, d}, Init.EMBED, 0));
+                for (int l = 0; l < num(c, "n_layer"); l++) {
+                    String b = "transformer.h." + l + ".";
+                    s.add(new Spec(b + "ln_1.weight", new int[] {d}, Init.NORM_WEIGHT, 0));
+                    s.add(new Spec(b + "ln_1.bias", new int[] {d}, Init.NORM_BIAS, 0));
+                    if (v.legacyBuffers()) {
+                        s.add(new Spec(b + "attn.bias", new int[] {1, 1, P, P}, Init.CAUSAL_BUFFER, 0));
+                        s.add(new Spec(b + "attn.masked_bias", new int[] {}, Init.MASKED_BIAS, 0));
+                    }
+                    linear(s, b + "attn.q_proj", d, d, false);
+                    linear(s, b + "attn.k_proj", d, d, false);
+                    linear(s, b + "attn.v_proj", d, d, false);
+                    linear(s, b + "attn.out_proj", d, d, false);
+                    linear(s, b + "mlp.fc_in", inner, d, true);
+                    linear(s, b + "mlp.fc_out", d, inner, true);
+                }
+                s.add(new Spec("transformer.ln_f.weight", new int[] {d}, Init.NORM_WEIGHT, 0));
+                s.add(new Spec("transformer.ln_f.bias", new int[] {d}, Init.NORM_BIAS, 0));
+                s.add(new Spec("lm_head.weight", new int[] {V, d}, Init.EMBED, 0));
+                s.add(new Spec("lm_head.bias", new int[] {V}, Init.BIAS, 0));
             }
             default -> throw new IllegalArgumentException(v.modelType());
         }

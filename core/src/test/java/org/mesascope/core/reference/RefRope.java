@@ -113,4 +113,21 @@ public final class RefRope {
             x[off + i + half] = x2 * cos + x1 * sin;
         }
     }
+
+    /**
+     * GPT-J's layout (modeling_gptj.py, rotate_every_two): {@code x·cos + rotate_every_two(x)·sin} where sin and cos
+     * are repeat_interleave'd pairwise and {@code rotate_every_two(x) = stack(−x[1::2], x[0::2]).flatten()}, i.e.
+     * dimension 2i pairs with 2i + 1 and both turn by {@code position · invFreq[i]}.
+     */
+    public static void rotateEveryTwo(double[] x, int off, int rotaryDim, double position, double[] invFreq) {
+        for (int i = 0; i < rotaryDim / 2; i++) {
+            double angle = position * invFreq[i];
+            double cos = Math.cos(angle);
+            double sin = Math.sin(angle);
+            double even = x[off + 2 * i];
+            double odd = x[off + 2 * i + 1];
+            x[off + 2 * i] = even * cos - odd * sin;
+            x[off + 2 * i + 1] = odd * cos + even * sin;
+        }
+    }
 }

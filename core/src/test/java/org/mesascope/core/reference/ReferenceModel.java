@@ -31,12 +31,16 @@ import java.util.TreeSet;
  *       query_key_value whose output rows are laid out [heads, 3, head_dim], parallel or sequential
  *       residual, untied embed_out unless tie_word_embeddings;</li>
  *   <li>llama, mistral, qwen2: RMSNorm, SwiGLU MLP, GQA, rotary on the whole head, rope scaling
- *       (linear, llama3), sliding-window attention where the config asks for it.</li>
+ *       (linear, llama3), sliding-window attention where the config asks for it;</li>
+ *   <li>gptj (modeling_gptj.py): one ln_1 whose output feeds attention and MLP alike, hidden = attn + mlp + x;
+ *       separate q/k/v/out_proj without bias; rotary on the first rotary_dim dims of each head, base 10000, in the
+ *       interleaved layout (rotate_every_two: dims 2i and 2i+1 turn together); gelu_new fc_in/fc_out with
+ *       biases; an untied lm_head with a bias.</li>
  * </ul>
  */
 public final class ReferenceModel {
 
-    public enum Family { GPT2, GPT_NEOX, LLAMA }
+    public enum Family { GPT2, GPT_NEOX, LLAMA, GPT_J }
 
     /**
      * What the forward pass needs from config.json, with HF's defaults filled in.
@@ -121,6 +125,7 @@ public final class ReferenceModel {
     private final Block[] blocks;
     private final Norm finalNorm;
     private final double[] unembedW;  // [vocab, d]
+    private double[] unembedB;        // [vocab], GPT-J only
     private final double[] invFreq;   // rotary inverse frequencies, length rotaryDim/2
 
     private ReferenceModel(Config cfg, double[] embed, double[] posEmbed, Block[] blocks, Norm finalNorm,
@@ -150,6 +155,7 @@ public final class ReferenceModel {
             case GPT2 -> loadGpt2(cfg, t);
             case GPT_NEOX -> loadNeox(cfg, t, json);
             case LLAMA -> loadLlama(cfg, t, json);
+            case GPT_J -> loadGptj(cfg, t);
         };
         t.checkAllUsed();
         return m;
@@ -212,6 +218,20 @@ public final class ReferenceModel {
                         j.path("rms_norm_eps").asDouble(1e-6), j.path("hidden_act").asText("silu"), false, hd,
                         theta, RefRope.Scaling.parse(ropeScalingNode(j)),
                         j.path("tie_word_embeddings").asBoolean(false), slidingWindows(type, j, layers),
+                        1.0 / Math.sqrt(hd), false);
+            }
+            case "gptj" -> {
+                int d = j.get("n_embd").asInt();
+                int heads = j.get("n_head").asInt();
+                int hd = d / heads;
+                int inner = j.hasNonNull("n_inner") ? j.get("n_inner").asInt() : 4 * d;
+                int layers = j.get("n_layer").asInt();
+                // GPTJConfig: rotary_dim defaults to 64; the rotary base is fixed at 10000 (create_sinusoidal_positions)
+                int rotaryDim = j.path("rotary_dim").asInt(64);
+                yield new Config(type, Family.GPT_J, j.get("vocab_size").asInt(), d, layers, heads, heads, hd, inner,
+                        j.get("n_positions").asInt(), j.path("layer_norm_epsilon").asDouble(1e-5),
+                        j.path("activation_function").asText("gelu_new"), true, rotaryDim, 10000,
+                        RefRope.Scaling.NONE, j.path("tie_word_embeddings").asBoolean(false), new int[layers],
                         1.0 / Math.sqrt(hd), false);
             }
             default -> throw new UnsupportedOperationException("the reference does not know model_type '" + type + "'");
@@ -446,6 +466,34 @@ public final class ReferenceModel {
         return new ReferenceModel(c, embedTokens, null, blocks, fin, unembed);
     }
 
+    private static ReferenceModel loadGptj(Config c, Tensors t) {
+        int d = c.hiddenSize();
+        String p = "transformer.";
+        double[] wte = t.take(p + "wte.weight", c.vocabSize(), d);
+        Block[] blocks = new Block[c.numLayers()];
+        for (int l = 0; l < blocks.length; l++) {
+            String b = p + "h." + l + ".";
+            Block blk = new Block();
+            blk.ln1 = layerNorm(t, b + "ln_1", d); // the only norm: attention and MLP both read its output
+            blk.q = linear(t, b + "attn.q_proj", d, d, false);
+            blk.k = linear(t, b + "attn.k_proj", d, d, false);
+            blk.v = linear(t, b + "attn.v_proj", d, d, false);
+            blk.o = linear(t, b + "attn.out_proj", d, d, false);
+            blk.up = linear(t, b + "mlp.fc_in", c.intermediateSize(), d, true);
+            blk.down = linear(t, b + "mlp.fc_out", d, c.intermediateSize(), true);
+            blocks[l] = blk;
+        }
+        Norm lnf = layerNorm(t, p + "ln_f", d);
+        // causal-mask buffers and the sin/cos table some checkpoints carry
+        t.ignoredSuffixes.add(".attn.bias");
+        t.ignoredSuffixes.add(".attn.masked_bias");
+        t.ignoredSuffixes.add(".attn.embed_positions");
+        double[] unembed = unembedding(c, t, wte, "lm_head.weight");
+        ReferenceModel m = new ReferenceModel(c, wte, null, blocks, lnf, unembed);
+        m.unembedB = t.take("lm_head.bias", c.vocabSize());
+        return m;
+    }
+
     /**
      * With tie_word_embeddings, HF's tie_weights() makes the output layer share the input embedding,
      * so a stored copy of the output weight (if any) is not what runs; otherwise it must be stored.
@@ -572,7 +620,9 @@ public final class ReferenceModel {
             double[] post = new double[T * d];
             if (cfg.parallelResidual()) {
                 // GPT-NeoX use_parallel_residual: x + attn(ln1(x)) + mlp(ln2(x)); both norms read x.
-                double[] mlpOut = hook(tr, edit, pre + "hook_mlp_out", mlp(blk, norm(blk.ln2, resid, T), T), T, d);
+                // GPT-J: x + attn(ln1(x)) + mlp(ln1(x)), the one norm's output read twice.
+                Norm mlpNorm = blk.ln2 != null ? blk.ln2 : blk.ln1;
+                double[] mlpOut = hook(tr, edit, pre + "hook_mlp_out", mlp(blk, norm(mlpNorm, resid, T), T), T, d);
                 for (int i = 0; i < post.length; i++) post[i] = resid[i] + attnOut[i] + mlpOut[i];
             } else {
                 double[] mid = new double[T * d];
@@ -587,7 +637,7 @@ public final class ReferenceModel {
         hook(tr, edit, "logits", logitsOf(normalized), T, cfg.vocabSize());
     }
 
-    /** [rows*d] → [rows*vocab] with the unembedding matrix (no bias in any supported family). */
+    /** [rows*d] → [rows*vocab] with the unembedding matrix, plus its bias where there is one (GPT-J). */
     private double[] logitsOf(double[] normalized) {
         int d = cfg.hiddenSize();
         int V = cfg.vocabSize();
@@ -595,7 +645,7 @@ public final class ReferenceModel {
         double[] out = new double[rows * V];
         for (int t = 0; t < rows; t++) {
             for (int v = 0; v < V; v++) {
-                double s = 0;
+                double s = unembedB == null ? 0 : unembedB[v];
                 for (int i = 0; i < d; i++) s += unembedW[v * d + i] * normalized[t * d + i];
                 out[t * V + v] = s;
             }
@@ -618,8 +668,15 @@ public final class ReferenceModel {
             v[t] = blk.v.apply(xn, t * d);
             if (cfg.rotaryDim() > 0) {
                 // position ids are 0..T-1; only the first rotaryDim dims of each head rotate.
-                for (int h = 0; h < H; h++) RefRope.rotate(q[t], h * hd, cfg.rotaryDim(), t, invFreq);
-                for (int h = 0; h < KV; h++) RefRope.rotate(k[t], h * hd, cfg.rotaryDim(), t, invFreq);
+                boolean everyTwo = cfg.family() == Family.GPT_J;
+                for (int h = 0; h < H; h++) {
+                    if (everyTwo) RefRope.rotateEveryTwo(q[t], h * hd, cfg.rotaryDim(), t, invFreq);
+                    else RefRope.rotate(q[t], h * hd, cfg.rotaryDim(), t, invFreq);
+                }
+                for (int h = 0; h < KV; h++) {
+                    if (everyTwo) RefRope.rotateEveryTwo(k[t], h * hd, cfg.rotaryDim(), t, invFreq);
+                    else RefRope.rotate(k[t], h * hd, cfg.rotaryDim(), t, invFreq);
+                }
             }
         }
         return new double[][][] {q, k, v};

@@ -561,6 +561,36 @@ class ReferenceModelTest {
         assertEquals(5, x[7], 0);
     }
 
+    /** GPT-J's rotate_every_two pairs dimension 2i with 2i+1, turns pair i by position · inv[i], leaves the tail. */
+    @Test
+    void gptjRotaryPairsNeighbours() {
+        double[] x = new double[12];
+        x[2] = 1; // head at offset 2, rotaryDim 4: pairs (2,3) and (4,5)
+        x[4] = 2;
+        x[7] = 5;
+        double[] inv = {0.5, 0.25};
+        RefRope.rotateEveryTwo(x, 2, 4, 3, inv);
+        assertEquals(Math.cos(1.5), x[2], 1e-15);
+        assertEquals(Math.sin(1.5), x[3], 1e-15);
+        assertEquals(2 * Math.cos(0.75), x[4], 1e-15);
+        assertEquals(2 * Math.sin(0.75), x[5], 1e-15);
+        assertEquals(5, x[7], 0);
+        // the same rotation as rotate_half once the dimensions are permuted (2i, 2i+1) -> (i, i + dim/2)
+        java.util.Random r = new java.util.Random(3);
+        double[] a = new double[8], b = new double[8];
+        for (int i = 0; i < 4; i++) {
+            a[2 * i] = b[i] = r.nextGaussian();
+            a[2 * i + 1] = b[i + 4] = r.nextGaussian();
+        }
+        double[] inv4 = RefRope.inverseFrequencies(8, 10000, RefRope.Scaling.NONE);
+        RefRope.rotateEveryTwo(a, 0, 8, 7, inv4);
+        RefRope.rotate(b, 0, 8, 7, inv4);
+        for (int i = 0; i < 4; i++) {
+            assertEquals(b[i], a[2 * i], 1e-15);
+            assertEquals(b[i + 4], a[2 * i + 1], 1e-15);
+        }
+    }
+
     /** Llama 3.1 bands at head_dim 32, theta 500000, original 32: kept, smoothed, divided by the factor. */
     @Test
     void llama3FrequencyBands() {

@@ -8,7 +8,7 @@ import org.mesascope.core.MesascopeException;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.io.AtomicFile;
 import org.mesascope.core.io.SafetensorsWriter;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.ModelConfig;
 import org.mesascope.core.tensor.Tensor;

@@ -2,7 +2,7 @@ package org.mesascope.probes.lens;
 
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.hooks.HookRegistry;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LanguageModel;
 import org.mesascope.core.tensor.Tensor;
 import org.mesascope.core.tokenizer.Tokenizer;

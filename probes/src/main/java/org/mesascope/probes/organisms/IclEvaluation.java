@@ -2,7 +2,7 @@ package org.mesascope.probes.organisms;
 
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.hooks.HookRegistry;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LanguageModel;
 import org.mesascope.core.model.ModelConfig;
 import org.mesascope.core.tensor.Tensor;

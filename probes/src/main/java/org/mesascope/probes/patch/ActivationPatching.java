@@ -84,11 +84,8 @@ public final class ActivationPatching {
         LanguageModel model = m.model();
         List<String> hooks = setup.hooks().isEmpty() ? List.of() : HookSelection.resolve(model.hookNames(), setup.hooks());
         if (hooks.isEmpty() && !setup.heads()) throw new MesascopeException("nothing to patch: no hooks and no heads");
-        if (setup.attribution() && m.config().family() != ModelConfig.Family.GPT2) {
-            // fail before any pass: TorchGpt2.load says the same, after the work
-            throw new MesascopeException("attribution patching needs a backward pass, which Mesascope has only for GPT-2"
-                    + " (rebuilt in libtorch); this model is " + m.config().modelType() + ": use activation patching instead");
-        }
+        // fail before any pass
+        if (setup.attribution()) TorchGpt2.requireGpt2Blocks(m.config());
         ModelConfig c = m.config();
         List<String> zHooks = new ArrayList<>();
         if (setup.heads()) for (int l = 0; l < c.nLayers(); l++) zHooks.add("blocks." + l + ".attn.hook_z");

@@ -8,7 +8,10 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.io.Weights;
+import org.mesascope.core.cpu.Linear;
+import org.mesascope.core.model.BlockRecipe;
 import org.mesascope.core.model.ModelConfig;
+import org.mesascope.core.model.ModelWeights;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -61,18 +64,17 @@ final class TorchGpt2 implements AutoCloseable {
         this.c = c;
         this.manager = manager;
         int d = c.dModel(), inner = c.dMlp(), vocab = c.vocabSize();
-        String p = w.has("transformer.wte.weight") ? "transformer." : "";
-        wte = create(w.get(p + "wte.weight", vocab, d).toFloatArray(), vocab, d);
-        wpe = create(w.get(p + "wpe.weight", c.maxPositions(), d).toFloatArray(), c.maxPositions(), d);
+        ModelWeights mw = ModelWeights.bind(c, w);
+        wte = create(mw.tokenEmbedding().toFloatArray(), vocab, d);
+        wpe = create(mw.positionEmbedding().toFloatArray(), c.maxPositions(), d);
         blocks = new Block[c.nLayers()];
         for (int l = 0; l < c.nLayers(); l++) {
-            String b = p + "h." + l + ".";
-            blocks[l] = new Block(layerNorm(w, b + "ln_1", d), conv1d(w, b + "attn.c_attn", d, 3 * d),
-                    conv1d(w, b + "attn.c_proj", d, d), layerNorm(w, b + "ln_2", d),
-                    conv1d(w, b + "mlp.c_fc", d, inner), conv1d(w, b + "mlp.c_proj", inner, d));
+            ModelWeights.Block b = mw.blocks()[l];
+            blocks[l] = new Block(layerNorm(b.ln1(), d), affine(b.qkv()), affine(b.out()), layerNorm(b.ln2(), d),
+                    affine(b.up()), affine(b.down()));
         }
-        lnF = layerNorm(w, p + "ln_f", d);
-        NDArray unembed = c.tieEmbeddings() ? wte : create(w.get("lm_head.weight", vocab, d).toFloatArray(), vocab, d);
+        lnF = layerNorm(mw.finalNorm(), d);
+        NDArray unembed = c.tieEmbeddings() ? wte : create(mw.unembed().weight().toFloatArray(), vocab, d);
         unembedT = unembed.transpose().duplicate();
         half = scalar(0.5);
         geluCubic = scalar(0.044715);
@@ -89,10 +91,7 @@ final class TorchGpt2 implements AutoCloseable {
      * @throws MesascopeException for anything but a token-reading GPT-2
      */
     static TorchGpt2 load(ModelConfig config, Weights weights) {
-        if (config.family() != ModelConfig.Family.GPT2) {
-            throw new MesascopeException("attribution patching needs a backward pass, which Mesascope has only for GPT-2"
-                    + " (rebuilt in libtorch); this model is " + config.modelType() + ": use activation patching instead");
-        }
+        requireGpt2Blocks(config);
         if (config.vectors() != null) {
             throw new MesascopeException("attribution patching needs a model that reads and predicts tokens; this one reads vectors");
         }
@@ -220,13 +219,27 @@ final class TorchGpt2 implements AutoCloseable {
         return scope.create(mask, new Shape(t, t));
     }
 
-    private LayerNorm layerNorm(Weights w, String name, int d) {
-        return new LayerNorm(create(w.get(name + ".weight", d).toFloatArray(), d), create(w.get(name + ".bias", d).toFloatArray(), d));
+    /**
+     * Attribution needs this libtorch rebuild, which has GPT-2's block only (LayerNorm, learned positions, fused
+     * [q | k | v] stored [in, out], plain MLP, sequential residual).
+     */
+    static void requireGpt2Blocks(ModelConfig c) {
+        if (!c.recipe().equals(GPT2_RECIPE)) {
+            throw new MesascopeException("attribution patching needs a backward pass, which Mesascope has only for GPT-2"
+                    + " (rebuilt in libtorch); this model is " + c.modelType() + ": use activation patching instead");
+        }
     }
 
-    private Affine conv1d(Weights w, String name, int in, int out) {
-        return new Affine(create(w.get(name + ".weight", in, out).toFloatArray(), in, out),
-                create(w.get(name + ".bias", out).toFloatArray(), out));
+    private static final BlockRecipe GPT2_RECIPE = new BlockRecipe(BlockRecipe.Norm.LAYER_NORM, BlockRecipe.Residual.SEQUENTIAL,
+            BlockRecipe.Positions.LEARNED, BlockRecipe.QkvLayout.FUSED, BlockRecipe.Mlp.PLAIN);
+
+    private LayerNorm layerNorm(ModelWeights.Norm n, int d) {
+        return new LayerNorm(create(n.weight(), d), create(n.bias(), d));
+    }
+
+    /** A Conv1D layer as GPT-2 stores it: weight [in, out], bias [out]. */
+    private Affine affine(Linear l) {
+        return new Affine(create(l.weight().toFloatArray(), l.in(), l.out()), create(l.bias(), l.out()));
     }
 
     /** {@code values} copied into memory libtorch allocated (DJL would otherwise wrap a Java buffer it stages). */

@@ -1,7 +1,7 @@
 package org.mesascope.probes.scan;
 
 import org.mesascope.core.hooks.HookRegistry;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LanguageModel;
 import org.mesascope.core.model.ModelConfig;
 import org.mesascope.core.tensor.Tensor;

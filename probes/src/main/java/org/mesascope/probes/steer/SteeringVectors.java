@@ -2,7 +2,7 @@ package org.mesascope.probes.steer;
 
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.hooks.HookRegistry;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LanguageModel;
 
 import java.util.ArrayList;

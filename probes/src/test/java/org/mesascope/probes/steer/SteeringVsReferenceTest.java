@@ -4,7 +4,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.mesascope.core.hooks.HookRegistry;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.Models;
 import org.mesascope.core.reference.RandomCheckpoints;

@@ -1,8 +1,9 @@
 package org.mesascope.cli.bench.kernels;
 
 import org.mesascope.core.cpu.Attention;
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.hooks.Hooks;
-import org.mesascope.core.model.Batch;
+import org.mesascope.core.tensor.Batch;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
@@ -54,6 +55,6 @@ public class AttentionBenchmark {
 
     @Benchmark
     public float[] attend() {
-        return Attention.attend(batch, q, k, v, h, kvh, 64, null, 0, 0.125, 0, Hooks.NONE, "blocks.0.attn.hook_pattern");
+        return Attention.attend(batch, q, k, v, h, kvh, 64, null, 0, 0.125, 0, Hooks.NONE, HookPoint.pattern(0));
     }
 }

@@ -2,9 +2,9 @@ package org.mesascope.probes.lens.tuned;
 
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.io.WeightTensor;
-import org.mesascope.core.io.Weights;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.ModelConfig;
+import org.mesascope.core.model.ModelWeights;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -13,15 +13,15 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 
 /**
- * The part of a model every lens reads through, frozen: the final norm (LayerNorm for GPT-2 and GPT-NeoX, RMSNorm for
- * the Llama family, {@link ModelConfig#family()}) and the unembedding [vocab, d]. Read from the checkpoint by the
- * same names the core's architectures use, so that the tuned lens trains against exactly what the logit lens
- * applies.
+ * The part of a model every lens reads through, frozen: the final norm (LayerNorm, or RMSNorm for the Llama family)
+ * and the unembedding [vocab, d] with its bias where the family has one (GPT-J). Read through the core's
+ * {@link ModelWeights}, so that the tuned lens trains against exactly what the logit lens applies.
  *
- * @param normBias null for RMSNorm
+ * @param normBias    null for RMSNorm
+ * @param unembedBias [vocab]; null for families without one
  */
-public record FinalHead(ModelConfig.Family family, int dModel, int vocab, double eps, float[] normWeight,
-                        float[] normBias, WeightTensor unembedding) {
+public record FinalHead(int dModel, int vocab, double eps, float[] normWeight, float[] normBias,
+                        WeightTensor unembedding, float[] unembedBias) {
 
     /** The model's final norm and unembedding. */
     public static FinalHead of(LoadedModel m) {
@@ -29,27 +29,9 @@ public record FinalHead(ModelConfig.Family family, int dModel, int vocab, double
         if (c.vectors() != null) {
             throw new MesascopeException(m.name() + " reads and writes vectors, not tokens: a lens needs a vocabulary");
         }
-        Weights w = m.weights();
-        int d = c.dModel(), v = c.vocabSize();
-        return switch (c.family()) {
-            case GPT2 -> {
-                String p = w.has("transformer.wte.weight") ? "transformer." : "";
-                WeightTensor u = c.tieEmbeddings() ? w.get(p + "wte.weight", v, d) : w.get("lm_head.weight", v, d);
-                yield new FinalHead(c.family(), d, v, c.normEps(), w.get(p + "ln_f.weight", d).toFloatArray(),
-                        w.get(p + "ln_f.bias", d).toFloatArray(), u);
-            }
-            case NEOX -> {
-                String p = w.has("gpt_neox.embed_in.weight") ? "gpt_neox." : "";
-                WeightTensor u = c.tieEmbeddings() ? w.get(p + "embed_in.weight", v, d) : w.get("embed_out.weight", v, d);
-                yield new FinalHead(c.family(), d, v, c.normEps(), w.get(p + "final_layer_norm.weight", d).toFloatArray(),
-                        w.get(p + "final_layer_norm.bias", d).toFloatArray(), u);
-            }
-            case LLAMA -> {
-                String p = w.has("model.embed_tokens.weight") ? "model." : "";
-                WeightTensor u = c.tieEmbeddings() ? w.get(p + "embed_tokens.weight", v, d) : w.get("lm_head.weight", v, d);
-                yield new FinalHead(c.family(), d, v, c.normEps(), w.get(p + "norm.weight", d).toFloatArray(), null, u);
-            }
-        };
+        ModelWeights w = ModelWeights.bind(c, m.weights());
+        return new FinalHead(c.dModel(), c.vocabSize(), c.normEps(), w.finalNorm().weight(), w.finalNorm().bias(),
+                w.unembed().weight(), w.unembed().bias());
     }
 
     public boolean rmsNorm() {
@@ -79,6 +61,7 @@ public record FinalHead(ModelConfig.Family family, int dModel, int vocab, double
             unembedding.read((long) t * dModel, row, 0, dModel);
             update(digest, row, dModel);
         }
+        if (unembedBias != null) update(digest, unembedBias, vocab);
         return HexFormat.of().formatHex(digest.digest());
     }
 

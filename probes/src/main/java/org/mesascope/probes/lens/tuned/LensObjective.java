@@ -36,7 +36,7 @@ final class LensObjective implements AutoCloseable {
     private final int dModel, vocab, chunkTokens;
     private final boolean rmsNorm;
     /** Constants in libtorch's memory: DJL frees the buffer of a Java scalar operand at once, while autograd may keep it. */
-    private final NDArray normWeight, normBias, eps, unembedding;
+    private final NDArray normWeight, normBias, eps, unembedding, unembedBias;
 
     LensObjective(FinalHead head, DataType dtype, int chunkTokens) {
         if (dtype != DataType.FLOAT32 && dtype != DataType.FLOAT64) throw new IllegalArgumentException("dtype " + dtype);
@@ -52,6 +52,7 @@ final class LensObjective implements AutoCloseable {
             normBias = rmsNorm ? null : typed(manager.create(head.normBias()));
             eps = constant(head.eps());
             unembedding = typed(manager.create(head.unembeddingFloats(), new Shape(vocab, dModel)));
+            unembedBias = head.unembedBias() == null ? null : typed(manager.create(head.unembedBias()));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -97,7 +98,8 @@ final class LensObjective implements AutoCloseable {
             NDArray centered = h.sub(h.mean(last, true));
             normed = centered.div(centered.square().mean(last, true).add(eps).sqrt()).mul(normWeight).add(normBias);
         }
-        return normed.matMul(unembedding.transpose());
+        NDArray logits = normed.matMul(unembedding.transpose());
+        return unembedBias == null ? logits : logits.add(unembedBias);
     }
 
     /** {@code values[from / cols .. ]} as an [n, cols] array of this objective's dtype. */

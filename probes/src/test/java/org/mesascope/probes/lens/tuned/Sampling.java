@@ -1,8 +1,8 @@
 package org.mesascope.probes.lens.tuned;
 
 import org.mesascope.core.hooks.HookRegistry;
-import org.mesascope.core.model.Batch;
-import org.mesascope.core.model.KvCache;
+import org.mesascope.core.tensor.Batch;
+import org.mesascope.core.tensor.KvCache;
 import org.mesascope.core.model.LanguageModel;
 import org.mesascope.core.tensor.Tensor;
 

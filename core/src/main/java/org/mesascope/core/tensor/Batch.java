@@ -1,4 +1,4 @@
-package org.mesascope.core.model;
+package org.mesascope.core.tensor;
 
 import org.mesascope.core.MesascopeException;
 
@@ -9,7 +9,7 @@ import java.util.Arrays;
  * padded positions are computed but masked, so every sequence's numbers equal its run alone.
  * {@code start(b)} is the position of the sequence's first token here (non-zero when a KV cache holds earlier tokens).
  *
- * <p>Models that read vectors instead of tokens (a {@link ModelConfig.VectorIo}) get {@code vectors}: per sequence,
+ * <p>Models that read vectors instead of tokens (a VectorIo (see ModelConfig)) get {@code vectors}: per sequence,
  * {@code inputDim} floats per position, right-padded with zeros; {@code tokens} are then all 0.
  */
 public record Batch(int[][] tokens, float[][] vectors, int inputDim, int[] lengths, int[] starts) {

@@ -1,4 +1,4 @@
-package org.mesascope.core.model;
+package org.mesascope.core.tensor;
 
 import org.mesascope.core.MesascopeException;
 
