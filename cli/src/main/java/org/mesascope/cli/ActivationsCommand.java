@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.Models;
 import org.mesascope.probes.dataset.ActivationWriter;
@@ -39,7 +40,7 @@ final class ActivationsCommand implements Callable<Integer> {
     @Option(names = "--dataset", required = true, paramLabel = "FILE", description = "the JSONL dataset")
     Path dataset;
 
-    @Option(names = "--hooks", split = ",", defaultValue = "blocks.*.hook_resid_post", paramLabel = "GLOB",
+    @Option(names = "--hooks", split = ",", defaultValue = HookPoint.EVERY_RESID_POST, paramLabel = "GLOB",
             description = "hooks to store, comma-separated globs (default: ${DEFAULT-VALUE}); attention patterns are"
                     + " left out")
     List<String> hooks;

@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.cli.bench.ForwardBench;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.cpu.Gemm;
@@ -43,7 +44,7 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     /** The first row's hooks by default; the second row streams every hook. */
-    static final String RESID = "blocks.*.hook_resid_*";
+    static final String RESID = HookPoint.EVERY_RESID;
     static final String ALL = "*";
 
     @ParentCommand

@@ -87,7 +87,7 @@ final class DemoHtml {
      */
     static String probes(String caption, Map<String, ProbeReport> reports, double chance) {
         ProbeReport first = reports.values().iterator().next();
-        String img = Charts.pngDataUri(Charts.probeScores(caption, reports, chance), CHART_WIDTH, CHART_HEIGHT);
+        String img = Charts.pngDataUri(ProbeReport.scoresChart(caption, reports, chance), CHART_WIDTH, CHART_HEIGHT);
         List<String> header = new ArrayList<>(List.of("layer", "hook"));
         for (String name : reports.keySet()) header.add(name + ": " + first.metric() + " (mean ± std over folds)");
         List<List<String>> rows = new ArrayList<>();

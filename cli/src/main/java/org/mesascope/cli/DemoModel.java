@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.Generation;
@@ -20,7 +21,7 @@ import java.util.List;
  */
 record DemoModel(String name, OrganismCard card, LoadedModel loaded) implements AutoCloseable {
     /** The hook the demo's probes read, {@code {l}} standing for the layer. */
-    static final String PROBE_HOOK = "blocks.{l}.hook_resid_post";
+    static final String PROBE_HOOK = HookPoint.residPost(0).template("{l}");
 
     /** The organism in {@code dir}, named by its folder. */
     static DemoModel open(Path dir) {
@@ -64,7 +65,7 @@ record DemoModel(String name, OrganismCard card, LoadedModel loaded) implements 
     }
 
     static String hook(int layer) {
-        return PROBE_HOOK.replace("{l}", String.valueOf(layer));
+        return HookPoint.residPost(layer).name();
     }
 
     @Override

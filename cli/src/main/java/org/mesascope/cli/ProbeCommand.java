@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.hooks.HookNames;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.model.LoadedModel;
@@ -93,7 +94,7 @@ final class ProbeCommand implements Callable<Integer> {
         Path activations;
     }
 
-    @Option(names = "--hooks", split = ",", defaultValue = "blocks.*.hook_resid_post", paramLabel = "GLOB",
+    @Option(names = "--hooks", split = ",", defaultValue = HookPoint.EVERY_RESID_POST, paramLabel = "GLOB",
             description = "one hook per layer (default: ${DEFAULT-VALUE})")
     List<String> hooks;
 
@@ -264,7 +265,7 @@ final class ProbeCommand implements Callable<Integer> {
         for (String h : hooks) templates.add(HookNames.template(h));
         if (templates.size() != 1 || HookNames.layer(hooks.getFirst()) < 0) {
             throw new MesascopeException("a probe is fitted per layer on one kind of block hook, but --hooks selects "
-                    + String.join(", ", templates) + "; choose one, e.g. blocks.*.hook_resid_post");
+                    + String.join(", ", templates) + "; choose one, e.g. " + HookPoint.EVERY_RESID_POST);
         }
         return templates.iterator().next();
     }

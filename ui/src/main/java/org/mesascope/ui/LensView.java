@@ -1,5 +1,6 @@
 package org.mesascope.ui;
 
+import org.mesascope.core.hooks.HookPoint;
 import javafx.geometry.Insets;
 import javafx.scene.control.ComboBox;
 import javafx.scene.control.Label;
@@ -126,7 +127,8 @@ public final class LensView extends BorderPane {
 
     /** "blocks.3.hook_resid_pre" → "3 resid_pre". */
     static String rowLabel(String hook) {
-        return hook.startsWith("blocks.") ? hook.substring("blocks.".length()).replace(".hook_", " ") : hook;
+        return HookPoint.parse(hook).filter(p -> p.layer() >= 0)
+                .map(p -> (p.layer() + "." + p.site().suffix()).replace(".hook_", " ")).orElse(hook);
     }
 
     /** The hovered cell's top-k, else the selected cell's. */

@@ -1,5 +1,6 @@
 package org.mesascope.ui;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.probes.lens.Lens;
@@ -41,16 +42,16 @@ public final class PromptRunner {
         int keptLayers = (int) Math.min(layers, PATTERN_FLOATS / Math.max(1, perLayer));
         double[][] attnOut = new double[layers][], mlpOut = new double[layers][];
         double[][][] residuals = new double[layers + 1][][];
-        registry.addSink("blocks.*.attn.hook_pattern", (hook, value, batch) -> {
+        registry.addSink(HookPoint.everyLayer(HookPoint.Site.PATTERN), (hook, value, batch) -> {
             int heads = value.dim(1), l = layerOf(hook);
             if (l >= keptLayers) return;
             float[][] perHead = new float[heads][length * length];
             for (int h = 0; h < heads; h++) System.arraycopy(value.data(), h * length * length, perHead[h], 0, length * length);
             patterns[l] = perHead;
-        }).addSink("blocks.*.hook_attn_out", (hook, value, batch) -> attnOut[layerOf(hook)] = norms(value.data(), length, d))
-                .addSink("blocks.*.hook_mlp_out", (hook, value, batch) -> mlpOut[layerOf(hook)] = norms(value.data(), length, d))
-                .addSink("blocks.*.hook_resid_pre", (hook, value, batch) -> residuals[layerOf(hook)] = rows(value.data(), length, d))
-                .addSink("blocks." + (layers - 1) + ".hook_resid_post", (hook, value, batch) -> residuals[layers] = rows(value.data(), length, d));
+        }).addSink(HookPoint.everyLayer(HookPoint.Site.ATTN_OUT), (hook, value, batch) -> attnOut[layerOf(hook)] = norms(value.data(), length, d))
+                .addSink(HookPoint.everyLayer(HookPoint.Site.MLP_OUT), (hook, value, batch) -> mlpOut[layerOf(hook)] = norms(value.data(), length, d))
+                .addSink(HookPoint.everyLayer(HookPoint.Site.RESID_PRE), (hook, value, batch) -> residuals[layerOf(hook)] = rows(value.data(), length, d))
+                .addSink(HookPoint.residPost(layers - 1).name(), (hook, value, batch) -> residuals[layers] = rows(value.data(), length, d));
         int total = m.model().hookNames().size();
         int[] seen = {0};
         cancellation.watch(registry, hook -> progress.accept(Math.min(1.0, ++seen[0] / (double) total)));
@@ -81,8 +82,7 @@ public final class PromptRunner {
 
     /** {@code blocks.3.hook_x} → 3. */
     static int layerOf(String hook) {
-        int from = "blocks.".length();
-        return Integer.parseInt(hook.substring(from, hook.indexOf('.', from)));
+        return HookPoint.parse(hook).orElseThrow().layer();
     }
 
     private static double[] norms(float[] x, int length, int d) {

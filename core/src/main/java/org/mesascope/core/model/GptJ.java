@@ -8,28 +8,17 @@ import org.mesascope.core.model.BlockRecipe.QkvLayout;
 import org.mesascope.core.model.BlockRecipe.Residual;
 import org.mesascope.core.model.WeightMap.Role;
 
-import java.util.List;
-
 /**
  * GPT-J (Wang and Komatsuzaki 2021) as Hugging Face's GPTJForCausalLM: one LayerNorm per block feeding attention and
  * MLP in parallel, x + attn(ln1(x)) + mlp(ln1(x)); rotary embedding on the first rotary_dim dimensions of each head
  * in the interleaved layout ("rotate_every_two": dimension 2i turns with 2i + 1), base 10000; q, k, v and out_proj
  * without biases; gelu_new MLP fc_in/fc_out with biases; an untied lm_head that has a bias.
  */
-public final class GptJ implements Architecture {
+public final class GptJ extends Architecture {
     public static final GptJ ARCH = new GptJ();
 
     private GptJ() {
-    }
-
-    @Override
-    public String displayName() {
-        return "GPT-J";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("gptj");
+        super("GPT-J", "transformer.", "gptj");
     }
 
     @Override
@@ -47,11 +36,6 @@ public final class GptJ implements Architecture {
     }
 
     @Override
-    public String bodyPrefix() {
-        return "transformer.";
-    }
-
-    @Override
     public WeightMap weightMap(ModelConfig c, String p) {
         int d = c.dModel();
         WeightMap m = new WeightMap().table(Role.TOKEN_EMBED, p + "wte.weight", c.vocabSize(), d);
@@ -66,7 +50,7 @@ public final class GptJ implements Architecture {
                     .linear(Role.DOWN, l, b + "mlp.fc_out", c.dMlp(), d, true);
         }
         m.norm(Role.FINAL_NORM, -1, p + "ln_f", d, true);
-        if (!c.tieEmbeddings()) m.linear(Role.UNEMBED, -1, "lm_head", d, c.vocabSize(), true);
+        if (!c.tieEmbeddings()) m.linear(Role.UNEMBED, -1, "lm_head", d, c.vocabSize(), c.unembedBias());
         return m;
     }
 }

@@ -8,28 +8,17 @@ import org.mesascope.core.model.BlockRecipe.QkvLayout;
 import org.mesascope.core.model.BlockRecipe.Residual;
 import org.mesascope.core.model.WeightMap.Role;
 
-import java.util.List;
-
 /**
  * GPT-NeoX (Black et al. 2022) as Hugging Face's GPTNeoXForCausalLM, the architecture of Pythia: rotary embedding
  * ("rotate half") on the first rotary_pct of each head, fused query_key_value laid out per head as [q | k | v],
  * exact-erf GELU, and, with use_parallel_residual, attention and MLP both reading the block's input:
  * x + attn(ln1(x)) + mlp(ln2(x)).
  */
-public final class GptNeox implements Architecture {
+public final class GptNeox extends Architecture {
     public static final GptNeox ARCH = new GptNeox();
 
     private GptNeox() {
-    }
-
-    @Override
-    public String displayName() {
-        return "GPT-NeoX";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("gpt_neox");
+        super("GPT-NeoX", "gpt_neox.", "gpt_neox");
     }
 
     @Override
@@ -47,11 +36,6 @@ public final class GptNeox implements Architecture {
                 f.number("layer_norm_eps", 1e-5), Activation.parse(f.string("hidden_act", "gelu")),
                 (int) (headDim * pct), theta, f.ropeScaling(), f.bool("tie_word_embeddings", false), bias, bias, true,
                 false, 0, 0, false, f.noVectorIo("gpt_neox"));
-    }
-
-    @Override
-    public String bodyPrefix() {
-        return "gpt_neox.";
     }
 
     @Override

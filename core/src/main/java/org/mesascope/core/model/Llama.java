@@ -8,27 +8,16 @@ import org.mesascope.core.model.BlockRecipe.QkvLayout;
 import org.mesascope.core.model.BlockRecipe.Residual;
 import org.mesascope.core.model.WeightMap.Role;
 
-import java.util.List;
-
 /**
  * Llama (Touvron et al. 2023) as Hugging Face's LlamaForCausalLM, which Mistral and Qwen2 share: RMSNorm, rotary
  * embedding ("rotate half", with linear or llama3 rope_scaling), grouped-query attention, SwiGLU MLP
  * down(silu(gate(x)) * up(x)). Qwen2 adds q/k/v biases; Mistral and Qwen2 may limit attention to a sliding window.
  */
-public final class Llama implements Architecture {
+public final class Llama extends Architecture {
     public static final Llama ARCH = new Llama();
 
     private Llama() {
-    }
-
-    @Override
-    public String displayName() {
-        return "Llama";
-    }
-
-    @Override
-    public List<String> modelTypes() {
-        return List.of("llama", "mistral", "qwen2");
+        super("Llama", "model.", "llama", "mistral", "qwen2");
     }
 
     @Override
@@ -53,11 +42,6 @@ public final class Llama implements Architecture {
                 f.number("rms_norm_eps", 1e-6), Activation.parse(f.string("hidden_act", "silu")),
                 headDim, f.number("rope_theta", 10000), f.ropeScaling(), f.bool("tie_word_embeddings", false),
                 qwen || attnBias, attnBias, f.bool("mlp_bias", false), false, window, fromLayer, false, f.noVectorIo(type));
-    }
-
-    @Override
-    public String bodyPrefix() {
-        return "model.";
     }
 
     @Override

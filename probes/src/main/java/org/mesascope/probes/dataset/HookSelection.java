@@ -1,5 +1,6 @@
 package org.mesascope.probes.dataset;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.hooks.HookNames;
 import org.mesascope.core.hooks.HookRegistry;
@@ -9,22 +10,18 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Hooks chosen by glob ({@code blocks.*.hook_resid_post}, {@code blocks.3.*}), for activation rows: every hook whose
  * value has one vector per token position. Attention patterns ([heads, T, T]) have none and are left out.
  */
 public final class HookSelection {
-    private static final Pattern BLOCK = Pattern.compile("blocks\\.(\\d+)\\.(.+)");
-
     private HookSelection() {
     }
 
     /** Whether {@code hook} has one vector per token position (all but the attention patterns). */
     public static boolean perPosition(String hook) {
-        return !hook.endsWith("hook_pattern");
+        return HookPoint.parse(hook).map(p -> p.shape().perPosition()).orElse(true);
     }
 
     /**
@@ -46,7 +43,7 @@ public final class HookSelection {
             List<String> vectors = matched.stream().filter(HookSelection::perPosition).toList();
             if (vectors.isEmpty()) {
                 throw new MesascopeException("--hooks '" + glob + "' selects only attention patterns, which have no"
-                        + " vector per token position; choose e.g. blocks.*.hook_resid_post");
+                        + " vector per token position; choose e.g. " + HookPoint.EVERY_RESID_POST);
             }
             chosen.addAll(vectors);
         }
@@ -62,10 +59,12 @@ public final class HookSelection {
     static String suggestion(String glob, List<String> available) {
         Set<String> candidates = new LinkedHashSet<>();
         for (String h : available) {
-            Matcher m = BLOCK.matcher(h);
+            HookPoint p = HookPoint.parse(h).filter(x -> x.layer() >= 0).orElse(null);
             if (glob.contains("*")) {
-                candidates.add(m.matches() ? "blocks.*." + m.group(2) : h);
-                if (m.matches() && glob.startsWith("blocks." + m.group(1) + ".")) candidates.add("blocks." + m.group(1) + ".*");
+                candidates.add(p != null ? p.template("*") : h);
+                if (p != null && glob.startsWith(HookPoint.everyPointOf(p.layer()).replace("*", ""))) {
+                    candidates.add(HookPoint.everyPointOf(p.layer()));
+                }
             } else {
                 candidates.add(h);
             }

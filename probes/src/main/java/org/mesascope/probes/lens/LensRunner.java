@@ -1,5 +1,6 @@
 package org.mesascope.probes.lens;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.tensor.Batch;
@@ -33,8 +34,8 @@ public final class LensRunner {
      */
     public static List<String> rowHooks(int nLayers) {
         List<String> hooks = new ArrayList<>(nLayers + 1);
-        for (int l = 0; l < nLayers; l++) hooks.add("blocks." + l + ".hook_resid_pre");
-        hooks.add("blocks." + (nLayers - 1) + ".hook_resid_post");
+        for (int l = 0; l < nLayers; l++) hooks.add(HookPoint.residPre(l).name());
+        hooks.add(HookPoint.residPost(nLayers - 1).name());
         return hooks;
     }
 
@@ -65,7 +66,7 @@ public final class LensRunner {
         List<String> hooks = rowHooks(nLayers);
 
         float[][] residuals = new float[hooks.size()][];
-        registry.addSink("blocks.*.hook_resid_pre", (hook, value, batch) -> {
+        registry.addSink(HookPoint.everyLayer(HookPoint.Site.RESID_PRE), (hook, value, batch) -> {
             // the tensor is only valid during this call: keep a copy
             residuals[hooks.indexOf(hook)] = value.data().clone();
         }).addSink(hooks.getLast(), (hook, value, batch) -> residuals[nLayers] = value.data().clone());

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import org.jfree.chart.JFreeChart;
 import org.mesascope.core.io.AtomicFile;
 import org.mesascope.core.io.SafetensorsWriter;
 import org.mesascope.probes.report.Charts;
@@ -188,5 +189,20 @@ public record ProbeReport(String probe, String hook, String readout, String metr
         } catch (JsonProcessingException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    /**
+     * The cross-validated score of each layer's probe, one line per report (legend: the map's keys, in its order), on
+     * a 0–1 axis with a dashed line at {@code chance} (e.g. the majority class's share of the rows).
+     */
+    public static JFreeChart scoresChart(String title, Map<String, ProbeReport> reports, double chance) {
+        Map<String, Charts.LayerLine> lines = new LinkedHashMap<>();
+        for (Map.Entry<String, ProbeReport> e : reports.entrySet()) {
+            List<Layer> layers = e.getValue().layers();
+            lines.put(e.getKey(), new Charts.LayerLine(layers.stream().mapToInt(Layer::layer).toArray(),
+                    layers.stream().mapToDouble(Layer::cvMean).toArray()));
+        }
+        ProbeReport first = reports.values().iterator().next();
+        return Charts.layerScores(title, lines, "layer (" + first.hook() + ")", "cross-validated " + first.metric(), chance);
     }
 }

@@ -1,5 +1,6 @@
 package org.mesascope.probes.patch;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.model.LanguageModel;
 import org.mesascope.core.model.LoadedModel;
@@ -27,8 +28,8 @@ import java.util.Set;
  */
 public final class ActivationPatching {
     /** The residual stream entering each block and what attention and the MLP add to it: TransformerLens's usual grid. */
-    public static final List<String> DEFAULT_HOOKS = List.of("blocks.*.hook_resid_pre", "blocks.*.hook_attn_out",
-            "blocks.*.hook_mlp_out");
+    public static final List<String> DEFAULT_HOOKS = List.of(HookPoint.everyLayer(HookPoint.Site.RESID_PRE),
+            HookPoint.everyLayer(HookPoint.Site.ATTN_OUT), HookPoint.everyLayer(HookPoint.Site.MLP_OUT));
 
     /**
      * One experiment.
@@ -88,7 +89,7 @@ public final class ActivationPatching {
         if (setup.attribution()) TorchGpt2.requireGpt2Blocks(m.config());
         ModelConfig c = m.config();
         List<String> zHooks = new ArrayList<>();
-        if (setup.heads()) for (int l = 0; l < c.nLayers(); l++) zHooks.add("blocks." + l + ".attn.hook_z");
+        if (setup.heads()) for (int l = 0; l < c.nLayers(); l++) zHooks.add(HookPoint.z(l).name());
         Set<String> cached = new LinkedHashSet<>(hooks);
         cached.addAll(zHooks);
 
@@ -205,9 +206,7 @@ public final class ActivationPatching {
 
     /** The layer of a {@code blocks.{l}.…} hook, null for hooks outside the blocks. */
     static Integer layerOf(String hook) {
-        if (!hook.startsWith("blocks.")) return null;
-        int dot = hook.indexOf('.', 7);
-        return Integer.parseInt(hook.substring(7, dot));
+        return HookPoint.parse(hook).filter(p -> p.layer() >= 0).map(HookPoint::layer).orElse(null);
     }
 
     private static PatchingReport.TokenRef token(Tokenizer tok, int id) {

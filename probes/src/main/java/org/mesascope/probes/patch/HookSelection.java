@@ -1,5 +1,6 @@
 package org.mesascope.probes.patch;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.hooks.HookNames;
 import org.mesascope.core.hooks.HookRegistry;
@@ -20,7 +21,7 @@ public final class HookSelection {
 
     /** Whether {@code hook} holds one vector per position, so that a position can be patched. */
     public static boolean patchable(String hook) {
-        return !hook.endsWith("attn.hook_pattern") && !hook.equals("logits");
+        return HookPoint.parse(hook).map(p -> p.shape().perPosition() && p.site() != HookPoint.Site.LOGITS).orElse(false);
     }
 
     /**
@@ -39,8 +40,9 @@ public final class HookSelection {
             List<String> usable = matched.stream().filter(HookSelection::patchable).toList();
             if (usable.isEmpty()) {
                 throw new MesascopeException("hooks '" + glob + "' select only " + String.join(", ", HookNames.families(matched))
-                        + ", which cannot be patched per position (patch hook_resid_pre, hook_attn_out, hook_mlp_out,"
-                        + " attn.hook_z, ...; per head: --heads)");
+                        + ", which cannot be patched per position (patch " + HookPoint.Site.RESID_PRE.suffix() + ", "
+                        + HookPoint.Site.ATTN_OUT.suffix() + ", " + HookPoint.Site.MLP_OUT.suffix() + ", "
+                        + HookPoint.Site.Z.suffix() + ", ...; per head: --heads)");
             }
             chosen.addAll(usable);
         }

@@ -1,5 +1,6 @@
 package org.mesascope.probes.patch;
 
+import org.mesascope.core.hooks.HookPoint;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -111,7 +112,7 @@ public record PatchingReport(String model, String metric, String direction, Toke
             all.add(new Ranked(c.hook + " @ " + label(tokens.get(c.position)), c.score, c.attributionScore));
         }
         for (HeadCell h : headCells) {
-            all.add(new Ranked("blocks." + h.layer + ".attn.hook_z head " + h.head + " (all positions)", h.score, h.attributionScore));
+            all.add(new Ranked(HookPoint.z(h.layer).name() + " head " + h.head + " (all positions)", h.score, h.attributionScore));
         }
         ToDoubleFunction<Ranked> key = r -> Math.abs(patching ? r.score : r.attributionScore);
         all.sort(Comparator.comparingDouble(key).reversed());
@@ -210,7 +211,7 @@ public record PatchingReport(String model, String metric, String direction, Toke
             if (attribution) body.append(positionChart("Attribution patching (estimate)", Cell::attributionScore, "estimated score"));
         }
         if (!headCells.isEmpty()) {
-            body.append("<h2>Layer × head (attn.hook_z, all positions)</h2>\n");
+            body.append("<h2>Layer × head (" + HookPoint.Site.Z.suffix() + ", all positions)</h2>\n");
             if (patching) body.append(headChart("Activation patching per head", HeadCell::score, "score"));
             if (attribution) body.append(headChart("Attribution patching per head (estimate)", HeadCell::attributionScore, "estimated score"));
         }

@@ -1,5 +1,6 @@
 package org.mesascope.probes.patch;
 
+import org.mesascope.core.hooks.HookPoint;
 /**
  * One place a patch writes: hook {@code hook}, position {@code position} (or {@link #ALL} positions), and for
  * {@code attn.hook_z} one head {@code head} (or {@link #ALL} heads, the whole vector).
@@ -23,6 +24,6 @@ public record Site(String hook, int position, int head) {
 
     /** Head {@code head} of {@code blocks.{layer}.attn.hook_z} at every position. */
     public static Site head(int layer, int head) {
-        return new Site("blocks." + layer + ".attn.hook_z", ALL, head);
+        return new Site(HookPoint.z(layer).name(), ALL, head);
     }
 }

@@ -1,5 +1,6 @@
 package org.mesascope.probes.patch;
 
+import org.mesascope.core.hooks.HookPoint;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -116,7 +117,8 @@ final class TorchGpt2 implements AutoCloseable {
         try (NDScope ignored = new NDScope(); NDManager scope = manager.newSubManager()) {
             Map<String, NDArray> probes = new LinkedHashMap<>();
             Map<String, NDArray> kept = new LinkedHashMap<>();
-            Hooks hooks = (name, x) -> {
+            Hooks hooks = (point, x) -> {
+                String name = point.name();
                 NDArray y = x;
                 if (gradientHooks.contains(name)) {
                     NDArray probe = scope.zeros(x.getShape());
@@ -149,7 +151,7 @@ final class TorchGpt2 implements AutoCloseable {
 
     @FunctionalInterface
     private interface Hooks {
-        NDArray at(String name, NDArray x);
+        NDArray at(HookPoint point, NDArray x);
     }
 
     /** Logits [T, vocab] of one sequence. */
@@ -161,29 +163,28 @@ final class TorchGpt2 implements AutoCloseable {
         }
         long[] ids = new long[t];
         for (int i = 0; i < t; i++) ids[i] = tokens[i];
-        NDArray embed = hooks.at("hook_embed", wte.get(scope.create(ids)));
-        NDArray pos = hooks.at("hook_pos_embed", wpe.get("0:" + t));
+        NDArray embed = hooks.at(HookPoint.embed(), wte.get(scope.create(ids)));
+        NDArray pos = hooks.at(HookPoint.posEmbed(), wpe.get("0:" + t));
         NDArray mask = causalMask(scope, t);
         NDArray resid = embed.add(pos);
         for (int l = 0; l < blocks.length; l++) {
             Block b = blocks[l];
-            String pre = "blocks." + l + ".";
-            resid = hooks.at(pre + "hook_resid_pre", resid);
+            resid = hooks.at(HookPoint.residPre(l), resid);
             NDList qkv = b.qkv.apply(layerNorm(b.ln1, resid)).split(3, 1);
             // [T, d] → [heads, T, d_head]
             NDArray q = qkv.get(0).reshape(t, heads, hd).transpose(1, 0, 2);
             NDArray k = qkv.get(1).reshape(t, heads, hd).transpose(1, 0, 2);
             NDArray v = qkv.get(2).reshape(t, heads, hd).transpose(1, 0, 2);
             NDArray pattern = q.matMul(k.transpose(0, 2, 1)).mul(attentionScale[l]).add(mask).softmax(-1);
-            pattern = hooks.at(pre + "attn.hook_pattern", pattern);
-            NDArray z = hooks.at(pre + "attn.hook_z", pattern.matMul(v).transpose(1, 0, 2)); // [T, heads, d_head]
-            NDArray attnOut = hooks.at(pre + "hook_attn_out", b.attnOut.apply(z.reshape(t, d)));
-            NDArray mid = hooks.at(pre + "hook_resid_mid", resid.add(attnOut));
-            NDArray mlpOut = hooks.at(pre + "hook_mlp_out", b.proj.apply(activate(b.fc.apply(layerNorm(b.ln2, mid)))));
-            resid = hooks.at(pre + "hook_resid_post", mid.add(mlpOut));
+            pattern = hooks.at(HookPoint.pattern(l), pattern);
+            NDArray z = hooks.at(HookPoint.z(l), pattern.matMul(v).transpose(1, 0, 2)); // [T, heads, d_head]
+            NDArray attnOut = hooks.at(HookPoint.attnOut(l), b.attnOut.apply(z.reshape(t, d)));
+            NDArray mid = hooks.at(HookPoint.residMid(l), resid.add(attnOut));
+            NDArray mlpOut = hooks.at(HookPoint.mlpOut(l), b.proj.apply(activate(b.fc.apply(layerNorm(b.ln2, mid)))));
+            resid = hooks.at(HookPoint.residPost(l), mid.add(mlpOut));
         }
-        NDArray normalized = hooks.at("ln_final.hook_normalized", layerNorm(lnF, resid));
-        return hooks.at("logits", normalized.matMul(unembedT));
+        NDArray normalized = hooks.at(HookPoint.lnFinal(), layerNorm(lnF, resid));
+        return hooks.at(HookPoint.logits(), normalized.matMul(unembedT));
     }
 
     private static NDArray metricOf(NDArray logits, Metric metric, int answer, int wrong, int t) {

@@ -10,7 +10,6 @@ import org.jfree.chart.ui.RectangleAnchor;
 import org.jfree.chart.ui.TextAnchor;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
-import org.mesascope.probes.linear.ProbeReport;
 
 import java.awt.BasicStroke;
 import java.awt.Color;
@@ -46,27 +45,31 @@ public final class Charts {
         return "data:image/png;base64," + Base64.getEncoder().encodeToString(png.toByteArray());
     }
 
+    /** One line of a per-layer score chart: {@code scores[i]} at layer {@code layers[i]}. */
+    public record LayerLine(int[] layers, double[] scores) {
+    }
+
     /**
-     * The cross-validated score of each layer's probe, one line per report (legend: the map's keys, in its order),
-     * on a 0–1 axis with a dashed line at {@code chance} (e.g. the majority class's share of the rows).
+     * A score per layer, one line per entry (legend: the map's keys, in its order), on a 0–1 axis with a dashed line
+     * at {@code chance} (e.g. the majority class's share of the rows).
      */
-    public static JFreeChart probeScores(String title, Map<String, ProbeReport> reports, double chance) {
+    public static JFreeChart layerScores(String title, Map<String, LayerLine> lines, String layerAxis, String scoreAxis,
+                                         double chance) {
         XYSeriesCollection data = new XYSeriesCollection();
-        for (Map.Entry<String, ProbeReport> e : reports.entrySet()) {
+        for (Map.Entry<String, LayerLine> e : lines.entrySet()) {
             XYSeries s = new XYSeries(e.getKey());
-            for (ProbeReport.Layer l : e.getValue().layers()) s.add(l.layer(), l.cvMean());
+            for (int i = 0; i < e.getValue().layers().length; i++) s.add(e.getValue().layers()[i], e.getValue().scores()[i]);
             data.addSeries(s);
         }
-        ProbeReport first = reports.values().iterator().next();
-        NumberAxis layers = new NumberAxis("layer (" + first.hook() + ")");
+        NumberAxis layers = new NumberAxis(layerAxis);
         layers.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
         // half a layer of room on either side, so that the first and last points are not on the frame
         layers.setRange(data.getDomainLowerBound(false) - 0.5, data.getDomainUpperBound(false) + 0.5);
-        NumberAxis score = new NumberAxis("cross-validated " + first.metric());
+        NumberAxis score = new NumberAxis(scoreAxis);
         score.setRange(0, 1.02);
 
         XYLineAndShapeRenderer renderer = new XYLineAndShapeRenderer(true, true);
-        for (int i = 0; i < reports.size(); i++) {
+        for (int i = 0; i < lines.size(); i++) {
             renderer.setSeriesPaint(i, SERIES[i % SERIES.length]);
             renderer.setSeriesStroke(i, new BasicStroke(2f));
         }

@@ -1,5 +1,6 @@
 package org.mesascope.probes.scan;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LanguageModel;
@@ -113,7 +114,7 @@ public final class Retargeting implements Heuristic {
         details.put("test_prompts", cases.size());
         details.put("reference_prompts", refSequences.size());
         return new Finding(name(), modelName, Bootstrap.mean(values, seed), rate,
-                "retargeting success rate, goal slot steered at blocks.{l}.hook_resid_pre", details);
+                "retargeting success rate, goal slot steered at " + HookPoint.residPre(0).template("{l}"), details);
     }
 
     /**
@@ -129,7 +130,7 @@ public final class Retargeting implements Heuristic {
             List<Case> chunk = cases.subList(from, to);
             HookRegistry hooks = new HookRegistry();
             if (row >= 0) {
-                hooks.addIntervention("blocks." + row + ".hook_resid_pre", (hook, value, batch) -> {
+                hooks.addIntervention(HookPoint.residPre(row).name(), (hook, value, batch) -> {
                     float[] v = value.data();
                     for (int b = 0; b < batch.size(); b++) {
                         Case c = chunk.get(b);

@@ -1,5 +1,6 @@
 package org.mesascope.probes.steer;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.hooks.HookNames;
 import org.mesascope.core.model.LanguageModel;
@@ -18,7 +19,7 @@ public final class SteerHooks {
      */
     public static List<String> steerable(LanguageModel model) {
         return model.hookNames().stream()
-                .filter(h -> !h.endsWith("hook_pattern") && !h.equals("logits"))
+                .filter(h -> HookPoint.parse(h).map(p -> p.shape().perPosition() && p.site() != HookPoint.Site.LOGITS).orElse(false))
                 .toList();
     }
 
@@ -28,14 +29,14 @@ public final class SteerHooks {
         if (names.contains(hook)) return;
         if (model.hookNames().contains(hook)) {
             throw new MesascopeException("hook " + hook + " is not [positions, d_model]: steer a residual-stream hook"
-                    + " such as blocks." + model.config().nLayers() / 2 + ".hook_resid_pre");
+                    + " such as " + HookPoint.residPre(model.config().nLayers() / 2));
         }
         int layers = model.config().nLayers();
-        java.util.regex.Matcher block = java.util.regex.Pattern.compile("blocks\\.(\\d+)\\.(.+)").matcher(hook);
-        if (block.matches() && names.contains("blocks.0." + block.group(2))) {
+        HookPoint point = HookPoint.parse(hook).orElse(null);
+        if (point != null && point.layer() >= layers && names.contains(point.atLayer(0).name())) {
             // a layer past the last one: the same hook in the last layer is the likeliest meaning
             throw new MesascopeException("unknown hook '" + hook + "': this model has layers 0.." + (layers - 1)
-                    + "; did you mean blocks." + (layers - 1) + "." + block.group(2) + "?");
+                    + "; did you mean " + point.atLayer(layers - 1) + "?");
         }
         throw new MesascopeException("unknown hook '" + hook + "' for this " + layers
                 + "-layer model; did you mean " + HookNames.nearest(hook, names) + "?");

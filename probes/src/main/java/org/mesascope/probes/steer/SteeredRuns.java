@@ -1,5 +1,6 @@
 package org.mesascope.probes.steer;
 
+import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.hooks.HookRegistry;
 import org.mesascope.core.model.Generation;
@@ -94,7 +95,7 @@ public final class SteeredRuns {
             Steering s = steering.withCoefficient(c);
             int[] ids = c == steering.coefficient() + 0.0 ? steeredIds : generate(model, prompt, config.maxNew(), s, config.stop());
             float[][] lastLogits = new float[1][];
-            HookRegistry hooks = s.registry().addSink("logits", (h, value, batch) ->
+            HookRegistry hooks = s.registry().addSink(HookPoint.logits().name(), (h, value, batch) ->
                     lastLogits[0] = Arrays.copyOfRange(value.data(), last * vocab, (last + 1) * vocab));
             LensReport lens = LensRunner.run(logitLens, model, tokenizer, config.modelName(), prompt, 1, targets, hooks);
             double[] logProbs = logSoftmax(lastLogits[0]);

@@ -1,5 +1,6 @@
 package org.mesascope.probes.lens.tuned;
 
+import org.mesascope.core.hooks.HookPoint;
 import com.fasterxml.jackson.annotation.JsonInclude;
 
 import java.util.List;
@@ -24,7 +25,8 @@ public record TunedLensConfig(String format, int version, String model, String m
     public static final String FORMAT = "mesascope-tuned-lens";
     public static final int VERSION = 1;
     public static final String TRANSLATOR = "h -> h + A h + b (A = translators.{l}.weight [out, in], b = translators.{l}.bias);"
-            + " rows 0..L-1 are blocks.{l}.hook_resid_pre; the last row (blocks.{L-1}.hook_resid_post) has no translator";
+            + " rows 0..L-1 are " + HookPoint.residPre(0).template("{l}") + "; the last row ("
+            + HookPoint.residPost(0).template("{L-1}") + ") has no translator";
 
     /**
      * The settings used ({@link TunedLensSettings}, with the window length resolved) and what training saw.
