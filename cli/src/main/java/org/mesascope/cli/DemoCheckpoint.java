@@ -11,8 +11,8 @@ import org.mesascope.core.model.Llama;
 import org.mesascope.core.model.ModelConfig;
 import org.mesascope.core.model.WeightMap;
 import org.mesascope.core.tokenizer.Tokenizers;
-import org.mesascope.probes.organisms.Gpt2Export;
-import org.mesascope.probes.organisms.Gpt2Shape;
+import org.mesascope.organisms.Gpt2Export;
+import org.mesascope.organisms.Gpt2Shape;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -5,7 +5,7 @@ import org.mesascope.probes.report.Table;
 import org.mesascope.probes.lens.LensHtml;
 import org.mesascope.probes.lens.LensReport;
 import org.mesascope.probes.linear.ProbeReport;
-import org.mesascope.probes.organisms.OrganismCard;
+import org.mesascope.organisms.OrganismCard;
 import org.mesascope.probes.report.Charts;
 import org.mesascope.probes.report.HtmlPage;
 

@@ -8,7 +8,7 @@ import org.mesascope.core.model.LanguageModel;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.Models;
 import org.mesascope.probes.linear.LayerActivations;
-import org.mesascope.probes.organisms.OrganismCard;
+import org.mesascope.organisms.OrganismCard;
 
 import java.nio.file.Path;
 import java.util.ArrayList;

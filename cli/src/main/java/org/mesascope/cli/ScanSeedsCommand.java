@@ -2,7 +2,7 @@ package org.mesascope.cli;
 
 import org.mesascope.cli.bench.ForwardBench;
 import org.mesascope.probes.report.ReportFiles;
-import org.mesascope.probes.scan.SeedValidation;
+import org.mesascope.organisms.SeedValidation;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;

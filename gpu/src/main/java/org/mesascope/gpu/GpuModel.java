@@ -49,7 +49,7 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
     private final Precision precision;
     private final GpuContext g;
     private final boolean layerNorm, learnedPositions, gated;
-    private final Blas.ElementType weightType;
+    private final DeviceBlas.ElementType weightType;
     private final long embed, positions;
     private final Block[] blocks;
     private final long finalNormW, finalNormB;
@@ -70,7 +70,7 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
         this.layerNorm = r.norm() == BlockRecipe.Norm.LAYER_NORM;
         this.learnedPositions = r.positions() == BlockRecipe.Positions.LEARNED;
         this.gated = r.mlp() == BlockRecipe.Mlp.GATED;
-        this.weightType = precision == Precision.BF16 ? Blas.ElementType.BF16 : Blas.ElementType.F32;
+        this.weightType = precision == Precision.BF16 ? DeviceBlas.ElementType.BF16 : DeviceBlas.ElementType.F32;
         this.pinned = new HookStream.PinnedPool(g);
         this.rotary = c.rotary();
         g.makeCurrent();
@@ -156,13 +156,13 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
     /** A linear layer's weight in its stored layout (bf16 in bf16 mode) and its fp32 bias; null for an absent layer. */
     private DLinear linear(Linear l) {
         if (l == null) return null;
-        return new DLinear(upload(l.weight(), weightType == Blas.ElementType.BF16), l.layout() == Gemm.Layout.OUT_IN,
+        return new DLinear(upload(l.weight(), weightType == DeviceBlas.ElementType.BF16), l.layout() == Gemm.Layout.OUT_IN,
                 vec(l.bias()), l.in(), l.out());
     }
 
     /** The unembedding tied to the token embedding: the same fp32 buffer, or a bf16 copy in bf16 mode. */
     private DLinear tied(WeightTensor table) {
-        long w = weightType == Blas.ElementType.BF16 ? upload(table, true) : embed;
+        long w = weightType == DeviceBlas.ElementType.BF16 ? upload(table, true) : embed;
         return new DLinear(w, true, 0, c.dModel(), c.vocabSize());
     }
 
@@ -254,7 +254,7 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
     /** y = x W (+ bias); in bf16 mode x is first rounded into {@code bf16Scratch} (rows * in bf16 values). */
     private void linear(DLinear l, long x, int rows, long y, long bf16Scratch) {
         long input = x;
-        if (weightType == Blas.ElementType.BF16) {
+        if (weightType == DeviceBlas.ElementType.BF16) {
             g.launch1d("f32_to_bf16", (long) rows * l.in(), bf16Scratch, x, (long) rows * l.in());
             input = bf16Scratch;
         }
@@ -436,7 +436,7 @@ public final class GpuModel implements LanguageModel, AutoCloseable {
         g.makeCurrent();
         int n = residual.dim(0), d = c.dModel();
         long x = g.alloc((long) n * d * 4), normed = g.alloc((long) n * d * 4), logits = g.alloc((long) n * c.vocabSize() * 4);
-        long scratch = weightType == Blas.ElementType.BF16 ? g.alloc((long) n * d * 2) : 0;
+        long scratch = weightType == DeviceBlas.ElementType.BF16 ? g.alloc((long) n * d * 2) : 0;
         try {
             g.upload(x, residual.data());
             norm(normed, x, finalNormW, finalNormB, n);

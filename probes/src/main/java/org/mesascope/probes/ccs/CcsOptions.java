@@ -5,9 +5,9 @@ import org.mesascope.core.MesascopeException;
 
 /**
  * How CCS is trained: {@code restarts} runs from random unit-norm starting points, the lowest final loss kept; each run
- * {@code epochs} full-batch AdamW steps at {@code learningRate} with decoupled {@code weightDecay}; the restarts'
+ * {@code epochs} full-batch ArrayAdamW steps at {@code learningRate} with decoupled {@code weightDecay}; the restarts'
  * starting points drawn from {@code seed}. {@link #defaults()} are the paper's code's: 10 restarts of 1000 epochs,
- * learning rate 1e-2 and PyTorch's AdamW default weight decay 0.01.
+ * learning rate 1e-2 and PyTorch's ArrayAdamW default weight decay 0.01.
  */
 public record CcsOptions(int restarts, int epochs, @JsonProperty("learning_rate") double learningRate,
                          @JsonProperty("weight_decay") double weightDecay, long seed) {

@@ -19,7 +19,7 @@ public record CcsProbe(double[] weight, double bias, BurnsNormalization normaliz
 
     /**
      * Trains on the pairs {@code (positive[i], negative[i])} (raw activations, [n][d]): normalization fitted here, then
-     * {@code options.restarts()} runs of AdamW (see {@link CcsOptions}), each from a random unit vector in
+     * {@code options.restarts()} runs of ArrayAdamW (see {@link CcsOptions}), each from a random unit vector in
      * {@code (w, b)} as the paper's code starts, the lowest final loss kept (ties to the earlier restart). Restarts
      * run in parallel; each has its own stream drawn from the seed in order, so the result does not depend on the
      * number of cores.
@@ -46,7 +46,7 @@ public record CcsProbe(double[] weight, double bias, BurnsNormalization normaliz
                 value.confidence(), losses);
     }
 
-    /** One restart: a unit random start, then {@code epochs} full-batch AdamW steps. */
+    /** One restart: a unit random start, then {@code epochs} full-batch ArrayAdamW steps. */
     static double[] train(CcsObjective objective, CcsOptions options, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
         double[] theta = new double[objective.parameters()], gradient = new double[theta.length];
@@ -57,7 +57,7 @@ public record CcsProbe(double[] weight, double bias, BurnsNormalization normaliz
         }
         norm = Math.sqrt(norm);
         for (int k = 0; k < theta.length; k++) theta[k] /= norm;
-        AdamW optimizer = new AdamW(theta.length, options.learningRate(), options.weightDecay());
+        ArrayAdamW optimizer = new ArrayAdamW(theta.length, options.learningRate(), options.weightDecay());
         for (int epoch = 0; epoch < options.epochs(); epoch++) {
             objective.evaluate(theta, gradient);
             optimizer.step(theta, gradient);

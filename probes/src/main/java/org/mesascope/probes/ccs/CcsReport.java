@@ -81,7 +81,7 @@ public record CcsReport(String probe, String model, String hook, CcsOptions opti
         StringBuilder body = new StringBuilder();
         body.append("<h1>").append(Html.escape(title)).append("</h1>\n");
         body.append("<p class=\"meta\">").append(Html.escape(String.format(Locale.ROOT,
-                "%s · %d contrast pairs, %d to train, %d held out · %d restarts × %d epochs of AdamW (lr %g, weight"
+                "%s · %d contrast pairs, %d to train, %d held out · %d restarts × %d epochs of ArrayAdamW (lr %g, weight"
                         + " decay %g), seed %d", hook, pairs, trainPairs, testPairs, options.restarts(), options.epochs(),
                 options.learningRate(), options.weightDecay(), options.seed()))).append("</p>\n");
         body.append("<p>Contrast-consistent search (Burns et al. 2022) trains a probe without labels so that each pair's"

@@ -128,7 +128,7 @@ public final class ActivationWriter {
             throw new MesascopeException("--position all stores every token, but the two halves of a contrast pair"
                     + " need one row each; use last, marker:TEXT or field");
         }
-        List<String> hooks = HookSelection.select(options.hooks(), model.model().hookNames(), model.name());
+        List<String> hooks = DatasetHooks.select(options.hooks(), model.model().hookNames(), model.name());
         int[][] shapes = rowShapes(model, hooks);
         int[] widths = new int[hooks.size()];
         for (int k = 0; k < widths.length; k++) widths[k] = Math.toIntExact(Tensor.numel(shapes[k]));

@@ -27,7 +27,7 @@ public final class ActivationCache {
         this.logits = logits;
         for (Map.Entry<String, Tensor> e : values.entrySet()) {
             // [T, ...] for everything a patch can copy; the attention pattern is [heads, T, T]
-            if (HookSelection.patchable(e.getKey()) && e.getValue().dim(0) != tokens.length) {
+            if (PatchHooks.patchable(e.getKey()) && e.getValue().dim(0) != tokens.length) {
                 throw new IllegalArgumentException(e.getKey() + " has " + e.getValue().dim(0) + " positions, the prompt "
                         + tokens.length);
             }

@@ -83,7 +83,7 @@ public final class ActivationPatching {
     public static PatchingReport run(LoadedModel m, Setup setup) {
         check(m.config(), setup);
         LanguageModel model = m.model();
-        List<String> hooks = setup.hooks().isEmpty() ? List.of() : HookSelection.resolve(model.hookNames(), setup.hooks());
+        List<String> hooks = setup.hooks().isEmpty() ? List.of() : PatchHooks.resolve(model.hookNames(), setup.hooks());
         if (hooks.isEmpty() && !setup.heads()) throw new MesascopeException("nothing to patch: no hooks and no heads");
         // fail before any pass
         if (setup.attribution()) TorchGpt2.requireGpt2Blocks(m.config());

@@ -270,9 +270,9 @@ public record PatchingReport(String model, String metric, String direction, Toke
                 }
             }
         }
-        int[] size = Heatmap.size(rows.size(), cols.size(), rows.stream().mapToInt(String::length).max().orElse(1),
+        int[] size = PatchingHeatmap.size(rows.size(), cols.size(), rows.stream().mapToInt(String::length).max().orElse(1),
                 cols.stream().mapToInt(String::length).max().orElse(1));
-        String uri = Charts.pngDataUri(Heatmap.of(title, rows, cols, grid, legend, lo, hi), size[0], size[1]);
+        String uri = Charts.pngDataUri(PatchingHeatmap.of(title, rows, cols, grid, legend, lo, hi), size[0], size[1]);
         return "<img class=\"heatmap\" alt=\"" + Html.escape(title) + "\" src=\"" + uri + "\">\n";
     }
 }

@@ -179,7 +179,7 @@ public final class Lookahead implements Heuristic {
         return out;
     }
 
-    static double fraction(boolean[] b) {
+    public static double fraction(boolean[] b) {
         int k = 0;
         for (boolean x : b) if (x) k++;
         return (double) k / b.length;

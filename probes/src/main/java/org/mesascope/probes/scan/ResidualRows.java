@@ -12,13 +12,13 @@ import java.util.List;
  * is the residual entering block l, row L the last block's output): {@code [L+1][examples][d]}, in double. Examples
  * run in right-padded batches of {@value #BATCH}; padding is masked, so each row is what the example gives alone.
  */
-final class ResidualRows {
-    static final int BATCH = 64;
+public final class ResidualRows {
+    public static final int BATCH = 64;
 
     private ResidualRows() {
     }
 
-    static double[][][] collect(LanguageModel model, Probed data) {
+    public static double[][][] collect(LanguageModel model, Probed data) {
         int layers = model.config().nLayers(), d = model.config().dModel();
         List<String> hooks = LensRunner.rowHooks(layers);
         double[][][] rows = new double[layers + 1][data.size()][];

@@ -5,7 +5,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** AdamW as torch.optim.AdamW computes it. */
+/** ArrayAdamW as torch.optim.ArrayAdamW computes it. */
 class AdamWTest {
     /**
      * Adam's first step moves each parameter by lr in the direction against its gradient (m^ = g, v^ = g^2 after bias
@@ -16,16 +16,16 @@ class AdamWTest {
         double lr = 0.01, wd = 0.1;
         double[] theta = {2.0, -3.0, 0.5}, g = {4.0, -0.001, 1e3};
         double[] expected = new double[3];
-        for (int k = 0; k < 3; k++) expected[k] = theta[k] * (1 - lr * wd) - lr * g[k] / (Math.abs(g[k]) + AdamW.EPS);
-        new AdamW(3, lr, wd).step(theta, g);
+        for (int k = 0; k < 3; k++) expected[k] = theta[k] * (1 - lr * wd) - lr * g[k] / (Math.abs(g[k]) + ArrayAdamW.EPS);
+        new ArrayAdamW(3, lr, wd).step(theta, g);
         for (int k = 0; k < 3; k++) assertEquals(expected[k], theta[k], 1e-15);
     }
 
-    /** Without weight decay AdamW is Adam: on f(x) = (x - 3)^2 / 2 from -1 it ends within 0.05 of 3 in 3000 steps. */
+    /** Without weight decay ArrayAdamW is Adam: on f(x) = (x - 3)^2 / 2 from -1 it ends within 0.05 of 3 in 3000 steps. */
     @Test
     void convergesOnAQuadratic() {
         double[] x = {-1.0};
-        AdamW opt = new AdamW(1, 0.01, 0.0);
+        ArrayAdamW opt = new ArrayAdamW(1, 0.01, 0.0);
         for (int t = 0; t < 3000; t++) opt.step(x, new double[]{x[0] - 3});
         assertTrue(Math.abs(x[0] - 3) < 0.05, "x = " + x[0]);
     }

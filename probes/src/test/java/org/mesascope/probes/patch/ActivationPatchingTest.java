@@ -49,7 +49,7 @@ class ActivationPatchingTest {
     }
 
     private static List<String> patchable(LanguageModel model) {
-        return model.hookNames().stream().filter(HookSelection::patchable).toList();
+        return model.hookNames().stream().filter(PatchHooks::patchable).toList();
     }
 
     /**
@@ -98,7 +98,7 @@ class ActivationPatchingTest {
         try (LoadedModel m = Models.load(v.name(), RandomCheckpoints.write(tmp, v, 12))) {
             LanguageModel model = m.model();
             int[][] p = prompts(m.config().vocabSize(), 4);
-            List<String> hooks = new ArrayList<>(HookSelection.resolve(model.hookNames(), ActivationPatching.DEFAULT_HOOKS));
+            List<String> hooks = new ArrayList<>(PatchHooks.resolve(model.hookNames(), ActivationPatching.DEFAULT_HOOKS));
             for (int l = 0; l < m.config().nLayers(); l++) hooks.add("blocks." + l + ".attn.hook_z");
             ActivationCache clean = ActivationCache.run(model, p[0], hooks);
             List<List<Site>> patches = new ArrayList<>();

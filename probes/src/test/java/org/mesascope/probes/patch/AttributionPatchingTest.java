@@ -95,7 +95,7 @@ class AttributionPatchingTest {
         try (LoadedModel m = Models.load(v.name(), RandomCheckpoints.write(tmp, v, 22))) {
             LanguageModel model = m.model();
             int[][] p = ActivationPatchingTest.prompts(m.config().vocabSize(), 2);
-            List<String> hooks = new ArrayList<>(HookSelection.resolve(model.hookNames(), List.of("hook_embed",
+            List<String> hooks = new ArrayList<>(PatchHooks.resolve(model.hookNames(), List.of("hook_embed",
                     "blocks.*.hook_resid_pre", "blocks.*.hook_attn_out", "blocks.*.hook_mlp_out", "ln_final.hook_normalized")));
             for (int l = 0; l < m.config().nLayers(); l++) hooks.add("blocks." + l + ".attn.hook_z");
             ActivationCache clean = ActivationCache.run(model, p[0], hooks), corrupted = ActivationCache.run(model, p[1], hooks);

@@ -114,13 +114,13 @@ class PatchingReportTest {
     /** The colour map's ends and middle are viridis's (matplotlib: #440154, #21918c, #fde725); the path is monotone in lightness. */
     @Test
     void viridisEndsAndLightness() {
-        assertEquals(new Color(0x440154), Heatmap.Viridis.color(0));
-        assertEquals(new Color(0x21918C), Heatmap.Viridis.color(0.5));
-        assertEquals(new Color(0xFDE725), Heatmap.Viridis.color(1));
-        assertEquals(new Color(0xFDE725), Heatmap.Viridis.color(7)); // clamped
+        assertEquals(new Color(0x440154), PatchingHeatmap.Viridis.color(0));
+        assertEquals(new Color(0x21918C), PatchingHeatmap.Viridis.color(0.5));
+        assertEquals(new Color(0xFDE725), PatchingHeatmap.Viridis.color(1));
+        assertEquals(new Color(0xFDE725), PatchingHeatmap.Viridis.color(7)); // clamped
         double previous = -1;
         for (int i = 0; i <= 100; i++) {
-            Color c = Heatmap.Viridis.color(i / 100.0);
+            Color c = PatchingHeatmap.Viridis.color(i / 100.0);
             double luma = 0.2126 * c.getRed() + 0.7152 * c.getGreen() + 0.0722 * c.getBlue();
             assertTrue(luma >= previous - 1e-9, "lightness drops at " + i);
             previous = luma;
@@ -136,17 +136,17 @@ class PatchingReportTest {
     @Test
     void hookSelectionKeepsModelOrderAndSuggestsTheNearestName() {
         assertEquals(List.of("blocks.0.hook_resid_pre", "blocks.0.hook_mlp_out", "blocks.1.hook_resid_pre",
-                "blocks.1.hook_mlp_out"), HookSelection.resolve(HOOKS, List.of("blocks.*.hook_mlp_out", "blocks.*.hook_resid_pre")));
+                "blocks.1.hook_mlp_out"), PatchHooks.resolve(HOOKS, List.of("blocks.*.hook_mlp_out", "blocks.*.hook_resid_pre")));
         // the pattern is not patchable per position and is dropped from a wide glob
         assertEquals(List.of("blocks.1.attn.hook_z", "blocks.1.hook_attn_out"),
-                HookSelection.resolve(HOOKS, List.of("blocks.1.attn.*", "blocks.1.hook_attn_out")));
+                PatchHooks.resolve(HOOKS, List.of("blocks.1.attn.*", "blocks.1.hook_attn_out")));
         MesascopeException e = assertThrows(MesascopeException.class,
-                () -> HookSelection.resolve(HOOKS, List.of("blocks.*.hook_resid_pre", "blocks.*.resid_post")));
+                () -> PatchHooks.resolve(HOOKS, List.of("blocks.*.hook_resid_pre", "blocks.*.resid_post")));
         assertEquals("hooks 'blocks.*.resid_post' match no hook point of this model; did you mean"
                 + " 'blocks.*.hook_resid_post'?", e.getMessage());
-        assertTrue(assertThrows(MesascopeException.class, () -> HookSelection.resolve(HOOKS, List.of("blocks.3.hook_mlp_out")))
+        assertTrue(assertThrows(MesascopeException.class, () -> PatchHooks.resolve(HOOKS, List.of("blocks.3.hook_mlp_out")))
                 .getMessage().endsWith("did you mean 'blocks.0.hook_mlp_out'?"));
-        assertTrue(assertThrows(MesascopeException.class, () -> HookSelection.resolve(HOOKS, List.of("*.hook_pattern")))
+        assertTrue(assertThrows(MesascopeException.class, () -> PatchHooks.resolve(HOOKS, List.of("*.hook_pattern")))
                 .getMessage().startsWith("hooks '*.hook_pattern' select only blocks.*.attn.hook_pattern, which cannot be patched"));
         assertEquals(3, HookNames.editDistance("kitten", "sitting"));
     }
