@@ -32,20 +32,7 @@ import java.util.concurrent.Callable;
                         + "probability and rank."})
 final class LensCommand implements Callable<Integer> {
     enum Format {
-        TABLE, JSON, HTML;
-
-        static final class Converter implements CommandLine.ITypeConverter<Format> {
-            @Override
-            public Format convert(String value) {
-                return switch (value) {
-                    case "table" -> TABLE;
-                    case "json" -> JSON;
-                    case "html" -> HTML;
-                    default -> throw new CommandLine.TypeConversionException(
-                            "unknown format '" + value + "' (choose table, json or html)");
-                };
-            }
-        }
+        TABLE, JSON, HTML
     }
 
     @ParentCommand
@@ -64,7 +51,7 @@ final class LensCommand implements Callable<Integer> {
     @Option(names = "--top", defaultValue = "5", paramLabel = "K", description = "tokens listed per layer and position (default: ${DEFAULT-VALUE})")
     int top;
 
-    @Option(names = "--format", defaultValue = "table", paramLabel = "FORMAT", converter = Format.Converter.class,
+    @Option(names = "--format", defaultValue = "table", paramLabel = "FORMAT",
             description = "table (default), json or html")
     Format format;
 

@@ -32,7 +32,6 @@ public final class Main implements Callable<Integer> {
 
     // INHERIT: these may be given before or after the subcommand name; picocli sets them on this object either way
     @Option(names = "--device", scope = ScopeType.INHERIT, defaultValue = "auto", paramLabel = "DEVICE",
-            converter = Device.Converter.class,
             description = "cpu, auto (CUDA when present, else the CPU) or cuda (default: ${DEFAULT-VALUE})")
     Device device;
 
@@ -63,6 +62,7 @@ public final class Main implements Callable<Integer> {
     public static CommandLine commandLine(PrintWriter out, PrintWriter err) {
         Main main = new Main();
         CommandLine cl = new CommandLine(main);
+        EnumOption.registerAll(cl);
         cl.setOut(out);
         cl.setErr(err);
         cl.setParameterExceptionHandler((e, args) -> {

@@ -95,11 +95,11 @@ final class PatchCommand implements Callable<Integer> {
         Integer id;
     }
 
-    @Option(names = "--metric", defaultValue = "logit-diff", paramLabel = "METRIC", converter = MetricConverter.class,
+    @Option(names = "--metric", defaultValue = "logit-diff", paramLabel = "METRIC",
             description = "logit-diff (default: logit(answer) - logit(wrong)) or prob (P(answer))")
     Metric metric;
 
-    @Option(names = "--direction", defaultValue = "denoise", paramLabel = "DIR", converter = DirectionConverter.class,
+    @Option(names = "--direction", defaultValue = "denoise", paramLabel = "DIR",
             description = "denoise (default: corrupted run, clean values patched in) or noise (the other way round)")
     Direction direction;
 
@@ -124,28 +124,6 @@ final class PatchCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR",
             description = "folder for patching.json, patching.html, patching-positions.csv, patching-heads.csv")
     Path out;
-
-    static final class MetricConverter implements CommandLine.ITypeConverter<Metric> {
-        @Override
-        public Metric convert(String value) {
-            try {
-                return Metric.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
-    }
-
-    static final class DirectionConverter implements CommandLine.ITypeConverter<Direction> {
-        @Override
-        public Direction convert(String value) {
-            try {
-                return Direction.parse(value);
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.TypeConversionException(e.getMessage());
-            }
-        }
-    }
 
     @Override
     public Integer call() {

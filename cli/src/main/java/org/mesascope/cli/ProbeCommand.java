@@ -53,24 +53,7 @@ import java.util.concurrent.ThreadLocalRandom;
                         + " DIR/probe.json, probe.html, probe-layers.csv and probe.safetensors (ccs.* for CCS)."})
 final class ProbeCommand implements Callable<Integer> {
     enum Kind {
-        LOGISTIC, RIDGE, CCS;
-
-        static final class Converter implements CommandLine.ITypeConverter<Kind> {
-            @Override
-            public Kind convert(String value) {
-                return switch (value) {
-                    case "logistic" -> LOGISTIC;
-                    case "ridge" -> RIDGE;
-                    case "ccs" -> CCS;
-                    default -> throw new CommandLine.TypeConversionException(
-                            "unknown probe '" + value + "' (choose logistic, ridge or ccs)");
-                };
-            }
-        }
-
-        String cli() {
-            return name().toLowerCase(Locale.ROOT);
-        }
+        LOGISTIC, RIDGE, CCS
     }
 
     @ParentCommand
@@ -102,7 +85,7 @@ final class ProbeCommand implements Callable<Integer> {
             description = "with --dataset: last (default), all, marker:TEXT or field (see `mesascope activations`)")
     String position;
 
-    @Option(names = "--probe", paramLabel = "PROBE", converter = Kind.Converter.class,
+    @Option(names = "--probe", paramLabel = "PROBE",
             description = "logistic (default for prompts), ridge (numeric labels) or ccs (default for contrast pairs)")
     Kind probe;
 
@@ -194,7 +177,7 @@ final class ProbeCommand implements Callable<Integer> {
                     + " dataset has prompts");
         }
         if (kind != Kind.CCS && data == JsonlDataset.Kind.PAIRS) {
-            throw new MesascopeException("--probe " + kind.cli() + " needs prompt rows; this dataset has contrast pairs"
+            throw new MesascopeException("--probe " + EnumOption.label(kind) + " needs prompt rows; this dataset has contrast pairs"
                     + " (use --probe ccs)");
         }
         if (control && kind != Kind.LOGISTIC) throw new MesascopeException("--control goes with --probe logistic");
@@ -225,7 +208,7 @@ final class ProbeCommand implements Callable<Integer> {
         }
         for (int i = 0; i < labels.size(); i++) {
             if (labels.get(i) == null) {
-                throw new MesascopeException("row " + (i + 1) + " of " + source + " has no label; --probe " + kind.cli()
+                throw new MesascopeException("row " + (i + 1) + " of " + source + " has no label; --probe " + EnumOption.label(kind)
                         + " needs one on every row");
             }
         }

@@ -43,20 +43,7 @@ import java.util.concurrent.Callable;
 final class SteerCommand implements Callable<Integer> {
     /** Where the vector goes; by default where its method puts it. */
     enum At {
-        FRONT, AFTER_PROMPT, ALL;
-
-        static final class Converter implements CommandLine.ITypeConverter<At> {
-            @Override
-            public At convert(String value) {
-                return switch (value) {
-                    case "front" -> FRONT;
-                    case "after-prompt" -> AFTER_PROMPT;
-                    case "all" -> ALL;
-                    default -> throw new CommandLine.TypeConversionException(
-                            "unknown placement '" + value + "' (choose front, after-prompt or all)");
-                };
-            }
-        }
+        FRONT, AFTER_PROMPT, ALL
     }
 
     @ParentCommand
@@ -92,7 +79,7 @@ final class SteerCommand implements Callable<Integer> {
             + " are always included), e.g. 0,2,4,8")
     List<Double> coefs = new ArrayList<>();
 
-    @Option(names = "--at", paramLabel = "WHERE", converter = At.Converter.class, description = "front (ActAdd),"
+    @Option(names = "--at", paramLabel = "WHERE", description = "front (ActAdd),"
             + " after-prompt (CAA: the prompt's last token and every generated one) or all positions; default: the"
             + " vector's method")
     At at;

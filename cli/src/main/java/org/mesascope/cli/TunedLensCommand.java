@@ -58,21 +58,6 @@ final class TunedLensCommand implements Callable<Integer> {
         }
     }
 
-    /** --corpus-format: auto (by file name), text, jsonl or ids. */
-    static final class FormatConverter implements CommandLine.ITypeConverter<Corpus.Format> {
-        @Override
-        public Corpus.Format convert(String value) {
-            return switch (value) {
-                case "auto" -> null;
-                case "text" -> Corpus.Format.TEXT;
-                case "jsonl" -> Corpus.Format.JSONL;
-                case "ids" -> Corpus.Format.IDS;
-                default -> throw new CommandLine.TypeConversionException(
-                        "unknown corpus format '" + value + "' (choose auto, text, jsonl or ids)");
-            };
-        }
-    }
-
     /** The corpus options both subcommands share. */
     static final class CorpusInput {
         @Option(names = "--corpus", required = true, paramLabel = "FILE",
@@ -80,7 +65,7 @@ final class TunedLensCommand implements Callable<Integer> {
                         + " .ids (token ids separated by commas or spaces)")
         Path file;
 
-        @Option(names = "--corpus-format", defaultValue = "auto", paramLabel = "FORMAT", converter = FormatConverter.class,
+        @Option(names = "--corpus-format", defaultValue = "auto", paramLabel = "FORMAT",
                 description = "auto (by the file name, the default), text, jsonl or ids")
         Corpus.Format format;
 

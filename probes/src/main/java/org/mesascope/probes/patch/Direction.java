@@ -23,9 +23,4 @@ public enum Direction {
     public String label() {
         return label;
     }
-
-    public static Direction parse(String label) {
-        for (Direction d : values()) if (d.label.equals(label)) return d;
-        throw new IllegalArgumentException("unknown direction '" + label + "' (choose denoise or noise)");
-    }
 }

@@ -44,9 +44,4 @@ public enum Metric {
             }
         };
     }
-
-    public static Metric parse(String label) {
-        for (Metric m : values()) if (m.label.equals(label)) return m;
-        throw new IllegalArgumentException("unknown metric '" + label + "' (choose logit-diff or prob)");
-    }
 }
