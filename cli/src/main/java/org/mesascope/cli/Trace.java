@@ -43,10 +43,10 @@ record Trace(List<Captured> tensors) {
         Set<String> taken = new HashSet<>(); // a hook matched by two globs is copied once
         for (String glob : globs) {
             hooks.addSink(glob, (hook, value, batch) -> {
-                if (!taken.add(hook)) return;
+                if (!taken.add(hook.name())) return;
                 int[] shape = value.shape();
                 // the tensor is only valid during this call; one sequence, so its data is exactly [1, ...]
-                captured.add(new Captured(hook, value.data().clone(), Arrays.copyOfRange(shape, 1, shape.length)));
+                captured.add(new Captured(hook.name(), value.data().clone(), Arrays.copyOfRange(shape, 1, shape.length)));
             });
         }
         model.forward(input, hooks);

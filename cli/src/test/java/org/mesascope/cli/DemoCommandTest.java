@@ -212,7 +212,7 @@ class DemoCommandTest {
     private static float[][] residualsAlone(LanguageModel model, int[] tokens) {
         float[][] out = new float[model.config().nLayers()][];
         HookRegistry hooks = new HookRegistry().addSink("blocks.*.hook_resid_post",
-                (hook, value, batch) -> out[Integer.parseInt(hook.split("\\.")[1])] = value.data().clone());
+                (hook, value, batch) -> out[hook.layer()] = value.data().clone());
         model.forward(Batch.of(tokens), hooks);
         return out;
     }

@@ -142,7 +142,7 @@ public final class DeviceCheck {
             int layers = c.nLayers(), width = batch.width(), rows = batch.size() * width, d = c.dModel(), vocab = c.vocabSize();
             var cpuModel = org.mesascope.core.model.Models.build(c, w);
             java.util.Map<String, float[]> cpu = new java.util.HashMap<>();
-            cpuModel.forward(batch, new HookRegistry().addSink("*", (hook, value, b) -> cpu.put(hook, value.data().clone())));
+            cpuModel.forward(batch, new HookRegistry().addSink("*", (hook, value, b) -> cpu.put(hook.name(), value.data().clone())));
             float[] finalLogits = cpu.get("logits");
             Random r = new Random(5);
             float[][] directions = new float[3][d];

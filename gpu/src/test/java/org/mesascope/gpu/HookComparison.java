@@ -72,7 +72,7 @@ final class HookComparison {
     /** Every hook's values at real positions, in the order the pass reached them. */
     static Map<String, float[]> capture(LanguageModel m, Batch batch) {
         Map<String, float[]> out = new LinkedHashMap<>();
-        HookRegistry hooks = new HookRegistry().addSink("*", (hook, value, b) -> out.put(hook, realPositions(hook, value, b)));
+        HookRegistry hooks = new HookRegistry().addSink("*", (hook, value, b) -> out.put(hook.name(), realPositions(hook.name(), value, b)));
         m.forward(batch, hooks);
         return out;
     }

@@ -40,9 +40,9 @@ public final class Cancellation {
     /** {@code registry} with the cancelling sink on every hook; {@code onHook} gets each hook's name (for progress). */
     public HookRegistry watch(HookRegistry registry, Consumer<String> onHook) {
         return registry.addSink("*", (hook, value, batch) -> {
-            listener.reached(hook);
+            listener.reached(hook.name());
             check();
-            onHook.accept(hook);
+            onHook.accept(hook.name());
         });
     }
 }

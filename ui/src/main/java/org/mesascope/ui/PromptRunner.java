@@ -43,14 +43,14 @@ public final class PromptRunner {
         double[][] attnOut = new double[layers][], mlpOut = new double[layers][];
         double[][][] residuals = new double[layers + 1][][];
         registry.addSink(HookPoint.everyLayer(HookPoint.Site.PATTERN), (hook, value, batch) -> {
-            int heads = value.dim(1), l = layerOf(hook);
+            int heads = value.dim(1), l = hook.layer();
             if (l >= keptLayers) return;
             float[][] perHead = new float[heads][length * length];
             for (int h = 0; h < heads; h++) System.arraycopy(value.data(), h * length * length, perHead[h], 0, length * length);
             patterns[l] = perHead;
-        }).addSink(HookPoint.everyLayer(HookPoint.Site.ATTN_OUT), (hook, value, batch) -> attnOut[layerOf(hook)] = norms(value.data(), length, d))
-                .addSink(HookPoint.everyLayer(HookPoint.Site.MLP_OUT), (hook, value, batch) -> mlpOut[layerOf(hook)] = norms(value.data(), length, d))
-                .addSink(HookPoint.everyLayer(HookPoint.Site.RESID_PRE), (hook, value, batch) -> residuals[layerOf(hook)] = rows(value.data(), length, d))
+        }).addSink(HookPoint.everyLayer(HookPoint.Site.ATTN_OUT), (hook, value, batch) -> attnOut[hook.layer()] = norms(value.data(), length, d))
+                .addSink(HookPoint.everyLayer(HookPoint.Site.MLP_OUT), (hook, value, batch) -> mlpOut[hook.layer()] = norms(value.data(), length, d))
+                .addSink(HookPoint.everyLayer(HookPoint.Site.RESID_PRE), (hook, value, batch) -> residuals[hook.layer()] = rows(value.data(), length, d))
                 .addSink(HookPoint.residPost(layers - 1).name(), (hook, value, batch) -> residuals[layers] = rows(value.data(), length, d));
         int total = m.model().hookNames().size();
         int[] seen = {0};
@@ -78,11 +78,6 @@ public final class PromptRunner {
         return new PromptRun(m.name(), lensName, targetText, tokens.clone(), List.copyOf(texts), report,
                 m.config().nHeads(), patterns, norm, cosine,
                 attnOut, mlpOut);
-    }
-
-    /** {@code blocks.3.hook_x} → 3. */
-    static int layerOf(String hook) {
-        return HookPoint.parse(hook).orElseThrow().layer();
     }
 
     private static double[] norms(float[] x, int length, int d) {

@@ -203,7 +203,7 @@ public final class ForwardBench {
         Pass[] self = new Pass[1];
         for (String glob : hooks.split(",")) {
             registry.addSink(glob.strip(), (name, v, batch) -> {
-                self[0].fired.add(name);
+                self[0].fired.add(name.name());
                 self[0].sum += touch(v);
                 self[0].values += v.size();
             });

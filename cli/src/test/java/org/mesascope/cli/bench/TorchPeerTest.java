@@ -47,7 +47,7 @@ class TorchPeerTest {
         try (LoadedModel m = Models.load(dir.toString())) {
             ModelConfig c = m.config();
             Map<String, float[]> mesascope = new LinkedHashMap<>();
-            HookRegistry registry = new HookRegistry().addSink("*", (name, v, batch) -> mesascope.put(name, Arrays.copyOf(v.data(), v.size())));
+            HookRegistry registry = new HookRegistry().addSink("*", (name, v, batch) -> mesascope.put(name.name(), Arrays.copyOf(v.data(), v.size())));
             m.model().forward(Batch.of(tokens), registry);
 
             Map<String, float[]> torch = new LinkedHashMap<>();

@@ -11,5 +11,5 @@ import org.mesascope.core.tensor.Tensor;
  */
 @FunctionalInterface
 public interface ActivationSink {
-    void accept(String hook, Tensor value, Batch batch);
+    void accept(HookPoint hook, Tensor value, Batch batch);
 }

@@ -77,18 +77,17 @@ public final class HookRegistry {
             public Tensor at(HookPoint point, Tensor value) {
                 Matched m = matched(point);
                 if (m.empty()) return value;
-                String hook = point.name();
                 Tensor x = value;
                 for (Intervention iv : m.interventions) {
-                    Tensor y = iv.apply(hook, x, batch);
-                    if (y == null) throw new IllegalStateException("intervention on " + hook + " returned null");
+                    Tensor y = iv.apply(point, x, batch);
+                    if (y == null) throw new IllegalStateException("intervention on " + point + " returned null");
                     if (!y.sameShape(x)) {
-                        throw new IllegalArgumentException("intervention on " + hook + " returned shape "
+                        throw new IllegalArgumentException("intervention on " + point + " returned shape "
                                 + java.util.Arrays.toString(y.shape()) + ", expected " + java.util.Arrays.toString(x.shape()));
                     }
                     x = y;
                 }
-                for (ActivationSink s : m.sinks) s.accept(hook, x, batch);
+                for (ActivationSink s : m.sinks) s.accept(point, x, batch);
                 return x;
             }
 

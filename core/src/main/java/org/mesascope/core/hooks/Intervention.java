@@ -9,5 +9,5 @@ import org.mesascope.core.tensor.Tensor;
  */
 @FunctionalInterface
 public interface Intervention {
-    Tensor apply(String hook, Tensor value, Batch batch);
+    Tensor apply(HookPoint hook, Tensor value, Batch batch);
 }

@@ -52,13 +52,13 @@ class AttentionPatternTest {
             HookRegistry plain = new HookRegistry();
             // everything but the patterns, so that wants("...attn.hook_pattern") is false
             for (String hook : m.model().hookNames()) {
-                if (!hook.endsWith("hook_pattern")) plain.addSink(hook, (h, value, bt) -> without.put(h, value.data().clone()));
+                if (!hook.endsWith("hook_pattern")) plain.addSink(hook, (h, value, bt) -> without.put(h.name(), value.data().clone()));
             }
             Tensor logitsWithout = m.model().forward(batch, plain);
 
             Map<String, float[]> with = new LinkedHashMap<>();
             Tensor logitsWith = m.model().forward(batch,
-                    new HookRegistry().addSink("*", (h, value, bt) -> with.put(h, value.data().clone())));
+                    new HookRegistry().addSink("*", (h, value, bt) -> with.put(h.name(), value.data().clone())));
 
             assertTrue(with.keySet().stream().anyMatch(h -> h.endsWith("attn.hook_pattern")), "no pattern hook seen");
             for (var e : without.entrySet()) {

@@ -21,8 +21,8 @@ final class EngineTrace {
         for (int b = 0; b < batch.size(); b++) hooks.add(new LinkedHashMap<>());
         HookRegistry registry = extra == null ? new HookRegistry() : extra;
         registry.addSink("*", (name, value, bt) -> {
-            order.add(name);
-            for (int b = 0; b < bt.size(); b++) hooks.get(b).put(name, unpad(name, value.select(b), bt.length(b)));
+            order.add(name.name());
+            for (int b = 0; b < bt.size(); b++) hooks.get(b).put(name.name(), unpad(name.name(), value.select(b), bt.length(b)));
         });
         logits = model.forward(batch, registry);
     }

@@ -157,7 +157,7 @@ public final class ActivationWriter {
     private static int[][] rowShapes(LoadedModel model, List<String> hooks) {
         Map<String, int[]> seen = new LinkedHashMap<>();
         HookRegistry registry = new HookRegistry();
-        for (String h : hooks) registry.addSink(h, (name, value, batch) -> seen.put(name, value.shape()));
+        for (String h : hooks) registry.addSink(h, (point, value, batch) -> seen.put(point.name(), value.shape()));
         model.model().forward(Batch.of(new int[]{0}), registry);
         int[][] shapes = new int[hooks.size()][];
         for (int k = 0; k < shapes.length; k++) {

@@ -68,7 +68,7 @@ public final class LensRunner {
         float[][] residuals = new float[hooks.size()][];
         registry.addSink(HookPoint.everyLayer(HookPoint.Site.RESID_PRE), (hook, value, batch) -> {
             // the tensor is only valid during this call: keep a copy
-            residuals[hooks.indexOf(hook)] = value.data().clone();
+            residuals[hooks.indexOf(hook.name())] = value.data().clone();
         }).addSink(hooks.getLast(), (hook, value, batch) -> residuals[nLayers] = value.data().clone());
         // one sequence, so hook tensors [1, T, d] hold exactly T·d values and logits T·vocab
         Tensor logits = model.forward(Batch.of(tokens), registry);

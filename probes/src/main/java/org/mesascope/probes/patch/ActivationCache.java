@@ -41,10 +41,10 @@ public final class ActivationCache {
         Set<String> wanted = Set.copyOf(hooks);
         if (!wanted.isEmpty()) {
             registry.addSink("*", (hook, value, batch) -> {
-                if (!wanted.contains(hook)) return;
+                if (!wanted.contains(hook.name())) return;
                 int[] shape = value.shape();
                 // one sequence: the tensor's data is exactly [1, ...]; the engine may reuse it after the call
-                kept.put(hook, new Tensor(value.data().clone(), Arrays.copyOfRange(shape, 1, shape.length)));
+                kept.put(hook.name(), new Tensor(value.data().clone(), Arrays.copyOfRange(shape, 1, shape.length)));
             });
         }
         Tensor logits = model.forward(Batch.of(tokens), registry);

@@ -82,7 +82,7 @@ class ActivationDatasetTest {
     static Map<String, Tensor> forward(LoadedModel m, List<String> hooks, int[]... sequences) {
         Map<String, Tensor> out = new HashMap<>();
         HookRegistry registry = new HookRegistry();
-        for (String h : hooks) registry.addSink(h, (name, value, batch) -> out.put(name, value.copy()));
+        for (String h : hooks) registry.addSink(h, (name, value, batch) -> out.put(name.name(), value.copy()));
         m.model().forward(Batch.of(sequences), registry);
         return out;
     }

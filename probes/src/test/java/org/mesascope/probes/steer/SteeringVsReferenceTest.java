@@ -138,7 +138,7 @@ class SteeringVsReferenceTest {
     /** Every hook of one pass over {@code prompt}, batch dimension dropped. */
     static Map<String, float[]> trace(LoadedModel m, int[] prompt, HookRegistry registry) {
         Map<String, float[]> out = new HashMap<>();
-        registry.addSink("*", (name, value, batch) -> out.put(name, value.data().clone()));
+        registry.addSink("*", (name, value, batch) -> out.put(name.name(), value.data().clone()));
         out.put("logits", m.model().forward(Batch.of(prompt), registry).data().clone());
         return out;
     }
