@@ -83,7 +83,8 @@ public final class DeviceCheck {
         if (stories != null && Files.isDirectory(stories)) allPassed &= checkDeviceSinks("stories260k", stories, g);
         else say("stories260k: SKIPPED (no --stories folder)");
         for (RandomCheckpoints.Variant v : RandomCheckpoints.all()) {
-            if (v.modelType().equals("gpt_neox")) say(v.name() + ": SKIPPED (GPT-NeoX does not run on the GPU yet)");
+            String why = GpuVsCpuTest.whyNotOnGpu(v);
+            if (why != null) say(v.name() + ": SKIPPED (" + why + ")");
         }
 
         if (bench) {
