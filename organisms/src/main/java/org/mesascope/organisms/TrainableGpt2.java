@@ -5,10 +5,17 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 
+import org.mesascope.core.model.Gpt2;
+import org.mesascope.core.model.ModelConfig;
+import org.mesascope.core.model.WeightMap;
+
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.OptionalInt;
+import java.util.function.BiFunction;
 import java.util.random.RandomGenerator;
 
 /**
@@ -82,37 +89,40 @@ final class TrainableGpt2 {
     TrainableGpt2(NDManager manager, Gpt2Shape shape, RandomGenerator random) {
         this.shape = shape;
         this.manager = manager;
-        int d = shape.dModel(), dMlp = shape.dMlp();
         double projStd = INIT_STD / Math.sqrt(2.0 * shape.layers());
-        if (shape.readsVectors()) {
-            wte = null;
-            readInW = gaussian("mesascope.read_in.weight", random, INIT_STD, d, shape.inputDim());
-            readInB = constant("mesascope.read_in.bias", 0, d);
-        } else {
-            wte = gaussian("transformer.wte.weight", random, INIT_STD, shape.vocab(), d);
-            readInW = null;
-            readInB = null;
+        // every tensor of core's GPT-2 weight map, in its order (HF's), under its name: drawing in this order gives a
+        // seed the same model it gave before the map existed
+        Map<String, NDArray> byPart = new LinkedHashMap<>();
+        for (WeightMap.Slot slot : Gpt2.ARCH.weightMap(config(shape), Gpt2.ARCH.bodyPrefix()).slots()) {
+            int[] dims = slot.shape();
+            NDArray value = switch (slot.part()) {
+                case BIAS -> constant(slot.name(), 0, dims[0]);
+                case WEIGHT -> switch (slot.role()) {
+                    case LN1, LN2, FINAL_NORM -> constant(slot.name(), 1, dims[0]);
+                    case OUT, DOWN -> gaussian(slot.name(), random, projStd, dims[0], dims[1]);
+                    default -> gaussian(slot.name(), random, INIT_STD, dims[0], dims[1]);
+                };
+            };
+            byPart.put(slot.role() + "/" + slot.part() + "/" + slot.layer(), value);
         }
-        wpe = gaussian("transformer.wpe.weight", random, INIT_STD, shape.positions(), d);
+        BiFunction<WeightMap.Role, Integer, NDArray> weight = (r, l) -> byPart.get(r + "/WEIGHT/" + l);
+        BiFunction<WeightMap.Role, Integer, NDArray> bias = (r, l) -> byPart.get(r + "/BIAS/" + l);
+        wte = weight.apply(WeightMap.Role.TOKEN_EMBED, -1);
+        readInW = weight.apply(WeightMap.Role.READ_IN, -1);
+        readInB = bias.apply(WeightMap.Role.READ_IN, -1);
+        wpe = weight.apply(WeightMap.Role.POS_EMBED, -1);
         blocks = new Block[shape.layers()];
         for (int l = 0; l < shape.layers(); l++) {
-            String p = "transformer.h." + l + ".";
-            LayerNorm ln1 = layerNorm(p + "ln_1", d);
-            Affine qkv = affine(p + "attn.c_attn", random, INIT_STD, d, 3 * d);
-            Affine attnOut = affine(p + "attn.c_proj", random, projStd, d, d);
-            LayerNorm ln2 = layerNorm(p + "ln_2", d);
-            Affine mlpIn = affine(p + "mlp.c_fc", random, INIT_STD, d, dMlp);
-            Affine mlpOut = affine(p + "mlp.c_proj", random, projStd, dMlp, d);
-            blocks[l] = new Block(ln1, qkv, attnOut, ln2, mlpIn, mlpOut);
+            blocks[l] = new Block(new LayerNorm(weight.apply(WeightMap.Role.LN1, l), bias.apply(WeightMap.Role.LN1, l)),
+                    new Affine(weight.apply(WeightMap.Role.QKV, l), bias.apply(WeightMap.Role.QKV, l)),
+                    new Affine(weight.apply(WeightMap.Role.OUT, l), bias.apply(WeightMap.Role.OUT, l)),
+                    new LayerNorm(weight.apply(WeightMap.Role.LN2, l), bias.apply(WeightMap.Role.LN2, l)),
+                    new Affine(weight.apply(WeightMap.Role.UP, l), bias.apply(WeightMap.Role.UP, l)),
+                    new Affine(weight.apply(WeightMap.Role.DOWN, l), bias.apply(WeightMap.Role.DOWN, l)));
         }
-        lnF = layerNorm("transformer.ln_f", d);
-        if (shape.readsVectors()) {
-            readOutW = gaussian("mesascope.read_out.weight", random, INIT_STD, shape.vocab(), d);
-            readOutB = constant("mesascope.read_out.bias", 0, shape.vocab());
-        } else {
-            readOutW = null;
-            readOutB = null;
-        }
+        lnF = new LayerNorm(weight.apply(WeightMap.Role.FINAL_NORM, -1), bias.apply(WeightMap.Role.FINAL_NORM, -1));
+        readOutW = weight.apply(WeightMap.Role.UNEMBED, -1);
+        readOutB = bias.apply(WeightMap.Role.UNEMBED, -1);
         half = constant(0.5);
         geluCubic = constant(0.044715);
         geluScale = constant(Math.sqrt(2 / Math.PI));
@@ -195,12 +205,11 @@ final class TrainableGpt2 {
         return x.mul(inner.tanh().add(1)).mul(half);
     }
 
-    private Affine affine(String name, RandomGenerator random, double std, int in, int out) {
-        return new Affine(gaussian(name + ".weight", random, std, in, out), constant(name + ".bias", 0, out));
-    }
-
-    private LayerNorm layerNorm(String name, int d) {
-        return new LayerNorm(constant(name + ".weight", 1, d), constant(name + ".bias", 0, d));
+    /** The checkpoint config this shape is exported with, read back as core reads it. */
+    private static ModelConfig config(Gpt2Shape shape) {
+        var json = shape.readsVectors() ? Gpt2Export.vectorConfig(shape)
+                : Gpt2Export.config(shape, OptionalInt.empty(), OptionalInt.empty());
+        return ModelConfig.fromJson(json.toString(), Path.of("config.json"));
     }
 
     private NDArray gaussian(String name, RandomGenerator random, double std, int rows, int cols) {
