@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.cli.demo.DemoCheckpoint;
 import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.cli.bench.ForwardBench;
 import org.mesascope.core.MesascopeException;

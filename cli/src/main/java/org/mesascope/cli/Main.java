@@ -1,5 +1,8 @@
 package org.mesascope.cli;
 
+import org.mesascope.cli.support.Errors;
+import org.mesascope.cli.support.CommandContext;
+import org.mesascope.cli.demo.DemoCommand;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.backend.Backends;
 import picocli.CommandLine;
@@ -26,7 +29,7 @@ import java.util.concurrent.Callable;
                 OrganismsCommand.class, ScanCommand.class, ScanSeedsCommand.class, SteerCommand.class, PatchCommand.class,
                 TunedLensCommand.class, ActivationsCommand.class, ProbeCommand.class},
         footer = {"", "Run `mesascope COMMAND --help` for a command's options."})
-public final class Main implements Callable<Integer> {
+public final class Main implements Callable<Integer>, CommandContext {
     public static final int FAILURE = 1;
     public static final int USAGE = 2;
 
@@ -87,11 +90,13 @@ public final class Main implements Callable<Integer> {
         return USAGE;
     }
 
-    PrintWriter out() {
+    @Override
+    public PrintWriter out() {
         return spec.commandLine().getOut();
     }
 
-    PrintWriter err() {
+    @Override
+    public PrintWriter err() {
         return spec.commandLine().getErr();
     }
 
@@ -99,7 +104,8 @@ public final class Main implements Callable<Integer> {
      * Picks the device for the forward passes about to run; each command calls it once, so auto's fall-back to the CPU
      * is said once. Commands call it after their input is checked, so that a bad input still gets exactly one line.
      */
-    void selectDevice() {
+    @Override
+    public void selectDevice() {
         // the CUDA backend (module gpu) is found at run time through ServiceLoader; without a GPU or driver, auto runs
         // on the CPU saying why and cuda fails with that cause (Backends.choose throws the one-line message)
         Backends.Choice choice = Backends.choose(switch (device) {

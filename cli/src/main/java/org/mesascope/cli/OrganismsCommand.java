@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.cli.support.Outputs;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
@@ -42,12 +43,6 @@ final class OrganismsCommand implements Callable<Integer> {
         return Main.USAGE;
     }
 
-    /** models/ of the checkout the launcher runs from ({@code mesascope.home}), else of the current folder. */
-    static Path modelsDir() {
-        String home = System.getProperty("mesascope.home");
-        return (home == null ? Path.of("") : Path.of(home)).resolve("models");
-    }
-
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = {"Train an organism on the CPU (libtorch), export it as a Hugging Face checkpoint, evaluate it"
                     + " on held-out data through Mesascope's engine and write its model card (README.md, organism.json,"
@@ -81,7 +76,7 @@ final class OrganismsCommand implements Callable<Integer> {
             TrainingConfig config = organism.training();
             if (seed != null) config = config.withSeed(seed);
             if (steps != null) config = config.withSteps(steps);
-            Path dir = Outputs.directory(out != null ? out : modelsDir().resolve(name));
+            Path dir = Outputs.directory(out != null ? out : Outputs.modelsDir().resolve(name));
             main.selectDevice();
 
             String command = "mesascope organisms train " + name + " --seed " + config.seed() + " --steps " + config.steps();
@@ -125,7 +120,7 @@ final class OrganismsCommand implements Callable<Integer> {
         @Override
         public Integer call() {
             PrintWriter o = parent.main.out();
-            Path models = dir != null ? dir : modelsDir();
+            Path models = dir != null ? dir : Outputs.modelsDir();
             List<String[]> rows = new ArrayList<>();
             rows.add(new String[]{"NAME", "TASK", "PARAMS", "HELD-OUT", "OTHER HELD-OUT MEASUREMENTS"});
             for (Path folder : OrganismCard.folders(models)) {

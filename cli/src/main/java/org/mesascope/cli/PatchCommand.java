@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.cli.support.Outputs;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.Models;

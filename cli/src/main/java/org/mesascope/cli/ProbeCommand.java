@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.cli.support.Outputs;
 import org.mesascope.core.hooks.HookPoint;
 import org.mesascope.core.hooks.HookNames;
 import org.mesascope.core.MesascopeException;

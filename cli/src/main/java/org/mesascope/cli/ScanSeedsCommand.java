@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.cli.support.Outputs;
 import org.mesascope.cli.bench.ForwardBench;
 import org.mesascope.probes.report.ReportFiles;
 import org.mesascope.organisms.SeedValidation;

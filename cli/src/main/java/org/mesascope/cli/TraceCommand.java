@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.cli.support.Outputs;
 import org.mesascope.core.io.SafetensorsWriter;
 import org.mesascope.core.tensor.Batch;
 import org.mesascope.core.model.LoadedModel;

@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.cli.support.Outputs;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;

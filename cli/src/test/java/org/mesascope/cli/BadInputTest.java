@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.cli.support.Errors;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

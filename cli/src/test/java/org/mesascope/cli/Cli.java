@@ -10,39 +10,39 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /** Runs {@code mesascope} in-process, as {@link Main#main} does, with stdout and stderr captured. */
-final class Cli {
+public final class Cli {
     private Cli() {
     }
 
-    record Result(int exit, String out, String err) {
-        List<String> errLines() {
+    public record Result(int exit, String out, String err) {
+        public List<String> errLines() {
             return err.lines().toList();
         }
     }
 
-    static Result run(String... args) {
+    public static Result run(String... args) {
         StringWriter out = new StringWriter(), err = new StringWriter();
         int exit = Main.commandLine(new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
         return new Result(exit, out.toString(), err.toString());
     }
 
     /** The committed random-weights checkpoint (surefire passes the repository root as mesascope.home). */
-    static Path demoModel() {
+    public static Path demoModel() {
         return models().resolve("demo-random-gpt2");
     }
 
     /** models/ of the repository: the shipped organisms and the random-weights checkpoint. */
-    static Path models() {
+    public static Path models() {
         return Path.of(System.getProperty("mesascope.home")).resolve("models");
     }
 
     /** ../shared beside the repository (fixtures such as models/stories260k), passed by the root pom. */
-    static Path shared() {
+    public static Path shared() {
         return Path.of(System.getProperty("mesascope.shared", "../../shared"));
     }
 
     /** A writable copy of the demo checkpoint in {@code dir}, for tests that change or break it. */
-    static Path demoCopy(Path dir) {
+    public static Path demoCopy(Path dir) {
         try {
             Files.createDirectories(dir);
             try (Stream<Path> files = Files.list(demoModel())) {
@@ -55,7 +55,7 @@ final class Cli {
     }
 
     /** Names in {@code dir}, including hidden ones (temp files an output would leave behind). */
-    static List<String> list(Path dir) {
+    public static List<String> list(Path dir) {
         try (Stream<Path> files = Files.list(dir)) {
             return files.map(p -> p.getFileName().toString()).sorted().toList();
         } catch (IOException e) {

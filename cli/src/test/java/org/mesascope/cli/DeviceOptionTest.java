@@ -12,9 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** --device auto|cuda with the gpu module on the class path (a run-time dependency), on whatever machine runs this. */
-class DeviceOptionTest {
+public class DeviceOptionTest {
     /** What --device auto says once on this machine: the CPU fall-back's cause, or that a GPU is there but unused. */
-    static String autoLine() {
+    public static String autoLine() {
         Backends.Choice c = Backends.choose(Backends.Request.AUTO);
         if (c.onCpu()) return c.message();
         return "device auto: " + c.backend().probe().description()

@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.cli.demo.DemoCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.mesascope.core.io.SafetensorsFile;

@@ -1,5 +1,6 @@
 package org.mesascope.cli;
 
+import org.mesascope.cli.demo.DemoCheckpoint;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import org.junit.jupiter.api.BeforeAll;

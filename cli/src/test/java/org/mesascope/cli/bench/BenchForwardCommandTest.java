@@ -1,8 +1,8 @@
 package org.mesascope.cli.bench;
 
+import org.mesascope.cli.demo.DemoCheckpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.mesascope.cli.DemoCheckpoint;
 import org.mesascope.cli.Main;
 import org.mesascope.core.cpu.Gemm;
 import org.mesascope.core.model.ModelConfig;

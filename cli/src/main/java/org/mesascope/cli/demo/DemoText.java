@@ -1,4 +1,4 @@
-package org.mesascope.cli;
+package org.mesascope.cli.demo;
 
 import org.mesascope.probes.linear.ProbeReport;
 import org.mesascope.organisms.OrganismCard;

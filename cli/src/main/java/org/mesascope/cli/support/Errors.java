@@ -1,4 +1,4 @@
-package org.mesascope.cli;
+package org.mesascope.cli.support;
 
 import org.mesascope.core.MesascopeException;
 
@@ -9,7 +9,7 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 
 /** Failures as the one line the command prints after "mesascope: ". */
-final class Errors {
+public final class Errors {
     private Errors() {
     }
 
@@ -17,7 +17,7 @@ final class Errors {
      * The cause of {@code e} in one line. A {@link MesascopeException} already names it; an I/O failure names the file;
      * anything else is a bug, reported by its type, with a pointer to --verbose unless the stack trace was printed.
      */
-    static String describe(Throwable e, boolean verbose) {
+    public static String describe(Throwable e, boolean verbose) {
         if (e instanceof MesascopeException) return oneLine(e.getMessage());
         if (e instanceof UncheckedIOException u) return describe(u.getCause());
         if (e instanceof IOException io) return describe(io);
@@ -26,7 +26,7 @@ final class Errors {
     }
 
     /** An I/O failure: the JDK's messages for the common ones are just the path, so the type says what happened. */
-    static String describe(IOException e) {
+    public static String describe(IOException e) {
         if (e instanceof NoSuchFileException f) return "no such file or directory: " + f.getFile();
         if (e instanceof AccessDeniedException f) return "permission denied: " + f.getFile();
         if (e instanceof FileSystemException f && f.getReason() != null) {
@@ -36,7 +36,7 @@ final class Errors {
     }
 
     /** Line breaks and runs of white space as one space: an error is one line on the terminal. */
-    static String oneLine(String s) {
+    public static String oneLine(String s) {
         return s == null ? "" : s.strip().replaceAll("\\s+", " ");
     }
 }

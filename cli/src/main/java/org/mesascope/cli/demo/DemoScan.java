@@ -1,4 +1,4 @@
-package org.mesascope.cli;
+package org.mesascope.cli.demo;
 
 import org.mesascope.core.model.LoadedModel;
 import org.mesascope.core.model.Models;

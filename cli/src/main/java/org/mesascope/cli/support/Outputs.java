@@ -1,4 +1,4 @@
-package org.mesascope.cli;
+package org.mesascope.cli.support;
 
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.io.AtomicFile;
@@ -12,12 +12,12 @@ import java.nio.file.Path;
  * Output files. Every file a command writes appears whole or not at all: it is written to a temp file in the target's
  * folder and renamed into place. Targets are checked before the work starts, so a bad path costs no computation.
  */
-final class Outputs {
+public final class Outputs {
     private Outputs() {
     }
 
     /** Fails with one line unless a file can be created at {@code out} (its folder exists and takes new files). */
-    static void checkWritable(Path out) {
+    public static void checkWritable(Path out) {
         Path file = out.toAbsolutePath();
         if (Files.isDirectory(file)) throw cannotWrite(out, "it is a directory");
         Path dir = file.getParent();
@@ -32,7 +32,7 @@ final class Outputs {
     }
 
     /** Creates {@code dir} (and its parents) if needed, for commands that write several files. */
-    static Path directory(Path dir) {
+    public static Path directory(Path dir) {
         if (Files.exists(dir) && !Files.isDirectory(dir)) throw cannotWrite(dir, "it exists and is not a directory");
         try {
             return Files.createDirectories(dir);
@@ -42,7 +42,7 @@ final class Outputs {
     }
 
     /** Writes {@code text} (UTF-8) to {@code out} atomically. */
-    static void writeText(Path out, String text) {
+    public static void writeText(Path out, String text) {
         try {
             AtomicFile.write(out, stream -> stream.write(text.getBytes(StandardCharsets.UTF_8)));
         } catch (IOException e) {
@@ -50,11 +50,17 @@ final class Outputs {
         }
     }
 
-    static MesascopeException cannotWrite(Path out, IOException e) {
+    public static MesascopeException cannotWrite(Path out, IOException e) {
         return new MesascopeException("cannot write " + out + ": " + Errors.describe(e), e);
     }
 
     private static MesascopeException cannotWrite(Path out, String why) {
         return new MesascopeException("cannot write " + out + ": " + why);
+    }
+
+    /** models/ of the checkout the launcher runs from ({@code mesascope.home}), else of the current folder. */
+    public static Path modelsDir() {
+        String home = System.getProperty("mesascope.home");
+        return (home == null ? Path.of("") : Path.of(home)).resolve("models");
     }
 }

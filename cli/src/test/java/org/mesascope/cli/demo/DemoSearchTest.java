@@ -1,4 +1,4 @@
-package org.mesascope.cli;
+package org.mesascope.cli.demo;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

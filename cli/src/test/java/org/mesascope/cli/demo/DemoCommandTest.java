@@ -1,5 +1,7 @@
-package org.mesascope.cli;
+package org.mesascope.cli.demo;
 
+import org.mesascope.cli.Cli;
+import org.mesascope.cli.DeviceOptionTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import org.junit.jupiter.api.BeforeAll;

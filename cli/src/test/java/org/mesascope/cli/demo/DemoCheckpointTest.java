@@ -1,5 +1,6 @@
-package org.mesascope.cli;
+package org.mesascope.cli.demo;
 
+import org.mesascope.cli.Cli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,4 +1,4 @@
-package org.mesascope.cli;
+package org.mesascope.cli.demo;
 
 import org.mesascope.probes.report.Html;
 import org.mesascope.probes.lens.LensJson;

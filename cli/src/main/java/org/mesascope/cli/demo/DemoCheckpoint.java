@@ -1,5 +1,6 @@
-package org.mesascope.cli;
+package org.mesascope.cli.demo;
 
+import org.mesascope.cli.support.Outputs;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -33,7 +34,7 @@ import java.util.OptionalInt;
  * regenerates the folder and compares it with the committed files. The same code writes the benchmarks' bigger
  * checkpoints without a tokenizer, GPT-2- or Llama-shaped ({@link #writeWithoutTokenizer}).
  *
- * <p>Run: {@code java -cp "cli/target/classes:$(cat cli/target/launcher/classpath)" org.mesascope.cli.DemoCheckpoint
+ * <p>Run: {@code java -cp "cli/target/classes:$(cat cli/target/launcher/classpath)" org.mesascope.cli.demo.DemoCheckpoint
  * models/demo-random-gpt2}
  */
 public final class DemoCheckpoint {
@@ -79,7 +80,7 @@ public final class DemoCheckpoint {
     }
 
     static final int EOT = 256;
-    static final Shape DEMO = new Shape(4, 64, 4, 128, EOT + 1, 0);
+    public static final Shape DEMO = new Shape(4, 64, 4, 128, EOT + 1, 0);
     /** GPT-2 small: 124M parameters. */
     public static final Shape GPT2_SMALL = new Shape(12, 768, 12, 1024, 50257, 0);
     /**
@@ -102,7 +103,7 @@ public final class DemoCheckpoint {
     public static void main(String[] args) {
         if (args.length != 1) {
             System.err.println("usage: DemoCheckpoint DIR");
-            System.exit(Main.USAGE);
+            System.exit(2); // a usage error, as the command line exits
         }
         write(Path.of(args[0]));
     }
