@@ -12,7 +12,6 @@ import org.mesascope.probes.lens.LensRunner;
 import org.mesascope.probes.lens.LensTable;
 import org.mesascope.probes.lens.LogitLens;
 import org.mesascope.probes.lens.tuned.TunedLens;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;

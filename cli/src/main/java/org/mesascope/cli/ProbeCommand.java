@@ -23,7 +23,6 @@ import org.mesascope.probes.linear.ProbeReport;
 import org.mesascope.probes.linear.RidgeProbe;
 import org.mesascope.probes.report.Report;
 import org.mesascope.probes.report.ReportFiles;
-import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -12,7 +12,6 @@ import org.mesascope.probes.steer.Steering;
 import org.mesascope.probes.steer.SteeringReport;
 import org.mesascope.probes.steer.SteeringVector;
 import org.mesascope.probes.steer.SteeringVectors;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;

@@ -1,6 +1,5 @@
 package org.mesascope.organisms;
 
-import org.mesascope.probes.scan.ScanSuites;
 import org.mesascope.core.model.LanguageModel;
 import org.mesascope.probes.lens.Lens;
 import org.mesascope.probes.linear.CvOptions;

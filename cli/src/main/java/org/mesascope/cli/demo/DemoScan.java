@@ -12,7 +12,6 @@ import org.mesascope.probes.scan.Heuristic;
 import org.mesascope.probes.scan.Scan;
 import org.mesascope.probes.scan.ScanReport;
 import org.mesascope.organisms.OrganismSuites;
-import org.mesascope.probes.scan.ScanSuites;
 
 import java.io.PrintWriter;
 import java.nio.file.Files;
