@@ -50,7 +50,9 @@ public final class GptJ extends Architecture {
                     .linear(Role.DOWN, l, b + "mlp.fc_out", c.dMlp(), d, true);
         }
         m.norm(Role.FINAL_NORM, -1, p + "ln_f", d, true);
+        // tied, lm_head.weight is wte's (transformers' tie_weights), while lm_head.bias stays a tensor of its own
         if (!c.tieEmbeddings()) m.linear(Role.UNEMBED, -1, "lm_head", d, c.vocabSize(), c.unembedBias());
+        else if (c.unembedBias()) m.bias(Role.UNEMBED, -1, "lm_head.bias", c.vocabSize());
         return m;
     }
 }

@@ -75,7 +75,8 @@ public record ModelWeights(WeightTensor tokenEmbedding, Linear readIn, WeightTen
         Linear unembed = b.linear(Role.UNEMBED, -1);
         if (unembed == null) {
             if (!c.tieEmbeddings() || tokens == null) throw new IllegalStateException(c.family().displayName() + " map has no unembedding");
-            unembed = new Linear(tokens, Gemm.Layout.OUT_IN, null, c.dModel(), c.vocabSize());
+            // tied: the token embedding read as [vocab, d], with the unembedding's own bias where the family stores one
+            unembed = new Linear(tokens, Gemm.Layout.OUT_IN, b.floats(Role.UNEMBED, Part.BIAS, -1), c.dModel(), c.vocabSize());
         }
         return new ModelWeights(tokens, b.linear(Role.READ_IN, -1), b.tensor(Role.POS_EMBED, Part.WEIGHT, -1), blocks,
                 b.norm(Role.FINAL_NORM, -1), unembed);

@@ -62,6 +62,12 @@ public final class WeightMap {
         return this;
     }
 
+    /** A bias [n] alone, its weight stored elsewhere (GPT-J's lm_head.bias when the weight is tied to wte). */
+    public WeightMap bias(Role role, int layer, String name, int n) {
+        slots.add(new Slot(role, Part.BIAS, layer, name, new int[]{n}, null));
+        return this;
+    }
+
     /** GPT-2's Conv1D: {@code prefix.weight} [in, out] and {@code prefix.bias} [out]. */
     public WeightMap conv1d(Role role, int layer, String prefix, int in, int out) {
         slots.add(new Slot(role, Part.WEIGHT, layer, prefix + ".weight", new int[]{in, out}, Gemm.Layout.IN_OUT));

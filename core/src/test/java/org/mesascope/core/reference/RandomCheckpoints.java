@@ -154,6 +154,9 @@ public final class RandomCheckpoints {
     public static final Variant GPTJ = new Variant("GPTJ", "gptj", "F32", false, true, 1,
             cfg("vocab_size", 80, "n_positions", 64, "n_embd", 48, "n_layer", 3, "n_head", 4, "rotary_dim", 8));
 
+    /** GPT-J with tie_word_embeddings: lm_head.weight stored but unused (wte is), lm_head.bias still applied. */
+    public static final Variant GPTJ_TIED = GPTJ.named("GPTJ_TIED").with("tie_word_embeddings", true);
+
     /** Mistral whose sliding window (5) is shorter than test sequences. Not in {@link #all()}. */
     public static final Variant MISTRAL_SLIDING = MISTRAL.named("MISTRAL_SLIDING").with("sliding_window", 5);
     /** Qwen2 with use_sliding_window: layer 0 full, layer 1 (>= max_window_layers) window 4. Not in {@link #all()}. */
@@ -162,7 +165,7 @@ public final class RandomCheckpoints {
     /** Every variant the engine must match. */
     public static List<Variant> all() {
         return List.of(GPT2, GPT2_NO_PREFIX, GPT2_F16, GPT2_BF16, GPT2_SHARDED, NEOX_PARALLEL, NEOX_SEQUENTIAL,
-                LLAMA_GQA, LLAMA3_SCALING, LLAMA_LINEAR_SCALING, LLAMA_BIAS, MISTRAL, QWEN2, GPTJ);
+                LLAMA_GQA, LLAMA3_SCALING, LLAMA_LINEAR_SCALING, LLAMA_BIAS, MISTRAL, QWEN2, GPTJ, GPTJ_TIED);
     }
 
     /** Sliding-window variants (HF semantics: key j visible from query i iff i − W < j ≤ i). */
