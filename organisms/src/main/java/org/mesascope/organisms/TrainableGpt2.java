@@ -92,7 +92,7 @@ final class TrainableGpt2 {
         double projStd = INIT_STD / Math.sqrt(2.0 * shape.layers());
         // every tensor of core's GPT-2 weight map, in its order (HF's), under its name: drawing in this order gives a
         // seed the same model it gave before the map existed
-        Map<String, NDArray> byPart = new LinkedHashMap<>();
+        Map<WeightMap.Key, NDArray> byPart = new LinkedHashMap<>();
         for (WeightMap.Slot slot : Gpt2.ARCH.weightMap(config(shape), Gpt2.ARCH.bodyPrefix()).slots()) {
             int[] dims = slot.shape();
             NDArray value = switch (slot.part()) {
@@ -103,10 +103,10 @@ final class TrainableGpt2 {
                     default -> gaussian(slot.name(), random, INIT_STD, dims[0], dims[1]);
                 };
             };
-            byPart.put(slot.role() + "/" + slot.part() + "/" + slot.layer(), value);
+            byPart.put(slot.key(), value);
         }
-        BiFunction<WeightMap.Role, Integer, NDArray> weight = (r, l) -> byPart.get(r + "/WEIGHT/" + l);
-        BiFunction<WeightMap.Role, Integer, NDArray> bias = (r, l) -> byPart.get(r + "/BIAS/" + l);
+        BiFunction<WeightMap.Role, Integer, NDArray> weight = (r, l) -> byPart.get(new WeightMap.Key(r, WeightMap.Part.WEIGHT, l));
+        BiFunction<WeightMap.Role, Integer, NDArray> bias = (r, l) -> byPart.get(new WeightMap.Key(r, WeightMap.Part.BIAS, l));
         wte = weight.apply(WeightMap.Role.TOKEN_EMBED, -1);
         readInW = weight.apply(WeightMap.Role.READ_IN, -1);
         readInB = bias.apply(WeightMap.Role.READ_IN, -1);

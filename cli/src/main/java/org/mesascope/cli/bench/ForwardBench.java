@@ -108,9 +108,12 @@ public final class ForwardBench {
     private final PrintWriter out;
     private final int[][] tokens;
     private final List<String> notes = new ArrayList<>();
+    /** The first layer's MLP input projection as the checkpoint stores it (GPT-2's Conv1D [in, out], else [out, in]). */
+    private final Linear mlpIn;
 
     public ForwardBench(LoadedModel model, Settings settings, PrintWriter out) {
         this.model = model;
+        this.mlpIn = ModelWeights.bind(model.config(), model.weights()).blocks()[0].up();
         this.s = settings;
         this.out = out;
         int vocab = model.config().vocabSize();
@@ -230,13 +233,11 @@ public final class ForwardBench {
 
     private Pass mesascopeGemm(String mode) {
         Gemm.use(mode);
-        // the first layer's MLP input projection as the checkpoint stores it (GPT-2's Conv1D [in, out], else [out, in])
-        Linear mlp = ModelWeights.bind(model.config(), model.weights()).blocks()[0].up();
         int rows = s.batch() * s.tokens(), d = model.config().dModel(), n = model.config().dMlp();
         float[] x = gemmInput(rows, d), y = new float[rows * n];
         return new Pass("Mesascope " + Gemm.backend(), null, 2.0 * rows * d * n, () -> {
             Gemm.use(mode);
-            Gemm.matmul(x, rows, d, mlp.weight(), mlp.layout(), null, y, n);
+            Gemm.matmul(x, rows, d, mlpIn.weight(), mlpIn.layout(), null, y, n);
         });
     }
 
@@ -302,7 +303,7 @@ public final class ForwardBench {
     private void report(Row r) {
         out.printf("row       %s%s%n", r.what(), r.gemm()
                 ? String.format(Locale.ROOT, " (%d x %d -> %d, %s)", r.tokens(), model.config().dModel(), model.config().dMlp(),
-                ModelWeights.bind(model.config(), model.weights()).blocks()[0].up().weight().name())
+                mlpIn.weight().name())
                 : String.format(Locale.ROOT, " (%,d values per pass to a summing sink; checksum %.3g)", r.values(), r.sum()));
         out.printf("runs (ms) %s%n", Arrays.toString(Arrays.stream(r.ms()).map(x -> Math.round(x * 10) / 10.0).toArray()));
         out.printf("median    %.1f ms = %.0f tokens/s = %.1f GFLOP/s%n", r.median(), r.tokensPerSecond(), r.gflops());

@@ -18,7 +18,8 @@ import org.mesascope.core.MesascopeException;
 import org.mesascope.core.io.DType;
 import org.mesascope.core.io.WeightTensor;
 import org.mesascope.core.io.Weights;
-import org.mesascope.core.model.BlockRecipe;
+import org.mesascope.core.model.Gpt2;
+import org.mesascope.core.model.Llama;
 import org.mesascope.core.model.ModelConfig;
 import org.mesascope.core.model.ModelWeights;
 
@@ -77,7 +78,7 @@ public final class TorchPeer implements AutoCloseable {
         int d = c.dModel(), vocab = c.vocabSize(), layers = c.nLayers();
         ModelWeights mw = ModelWeights.bind(c, w);
         embed = create(mw.tokenEmbedding());
-        if (c.recipe().equals(GPT2_RECIPE)) {
+        if (c.recipe().equals(Gpt2.RECIPE)) {
             positions = create(mw.positionEmbedding());
             gpt2 = new Gpt2Block[layers];
             for (int l = 0; l < layers; l++) {
@@ -144,19 +145,14 @@ public final class TorchPeer implements AutoCloseable {
         }
     }
 
-    /** The two blocks this peer rebuilds: GPT-2's and the Llama family's. */
-    private static final BlockRecipe GPT2_RECIPE = new BlockRecipe(BlockRecipe.Norm.LAYER_NORM, BlockRecipe.Residual.SEQUENTIAL,
-            BlockRecipe.Positions.LEARNED, BlockRecipe.QkvLayout.FUSED, BlockRecipe.Mlp.PLAIN);
-    private static final BlockRecipe LLAMA_RECIPE = new BlockRecipe(BlockRecipe.Norm.RMS_NORM, BlockRecipe.Residual.SEQUENTIAL,
-            BlockRecipe.Positions.ROTARY_HALF, BlockRecipe.QkvLayout.SEPARATE, BlockRecipe.Mlp.GATED);
-
+    /** What this peer does not rebuild of {@code c}, or null: it has GPT-2's block and the Llama family's. */
     private static String unsupported(ModelConfig c) {
-        if (c.recipe().equals(GPT2_RECIPE)) {
+        if (c.recipe().equals(Gpt2.RECIPE)) {
             return c.vectors() != null ? "a GPT-2 that reads vectors"
                     : c.activation() != org.mesascope.core.cpu.Activation.GELU_NEW ? "a GPT-2 with activation " + c.activation()
                     : !c.tieEmbeddings() ? "a GPT-2 with an untied lm_head" : null;
         }
-        if (c.recipe().equals(LLAMA_RECIPE)) {
+        if (c.recipe().equals(Llama.RECIPE)) {
             return c.qkvBias() || c.outBias() || c.mlpBias() ? "a Llama with biases"
                     : c.ropeScaling() != null ? "rope_scaling"
                     : c.slidingWindow() > 0 ? "a sliding attention window"

@@ -4,6 +4,7 @@ import org.mesascope.cli.support.Outputs;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.mesascope.core.cpu.Gemm;
 import org.mesascope.core.io.AtomicFile;
 import org.mesascope.core.io.SafetensorsWriter;
 import org.mesascope.core.model.Architecture;
@@ -194,7 +195,7 @@ public final class DemoCheckpoint {
         for (WeightMap.Slot slot : c.family().weightMap(c, c.family().bodyPrefix()).slots()) {
             int[] shape = slot.shape();
             boolean bias = slot.part() == WeightMap.Part.BIAS;
-            int in = slot.layout() == null ? 0 : slot.layout() == org.mesascope.core.cpu.Gemm.Layout.OUT_IN ? shape[1] : shape[0];
+            int in = slot.layout() == null ? 0 : slot.layout() == Gemm.Layout.OUT_IN ? shape[1] : shape[0];
             Draw d = switch (slot.role()) {
                 case TOKEN_EMBED -> new Draw(slot.name(), shape, 0, s.family() == Gpt2.ARCH ? 0.1 : 0.5);
                 case POS_EMBED -> new Draw(slot.name(), shape, 0, 0.02);

@@ -16,6 +16,9 @@ import org.mesascope.core.model.WeightMap.Role;
  */
 public final class Gpt2 extends Architecture {
     public static final Gpt2 ARCH = new Gpt2();
+    /** GPT-2's block: LayerNorm, learned positions, fused [q | k | v], plain MLP, sequential residual. */
+    public static final BlockRecipe RECIPE = new BlockRecipe(Norm.LAYER_NORM, Residual.SEQUENTIAL, Positions.LEARNED,
+            QkvLayout.FUSED, Mlp.PLAIN);
 
     private Gpt2() {
         super("GPT-2", "transformer.", "gpt2");
@@ -26,8 +29,7 @@ public final class Gpt2 extends Architecture {
         int d = f.integer("n_embd");
         int heads = f.integer("n_head");
         ModelConfig.VectorIo io = f.vectorIo();
-        BlockRecipe recipe = new BlockRecipe(Norm.LAYER_NORM, Residual.SEQUENTIAL, Positions.LEARNED, QkvLayout.FUSED, Mlp.PLAIN);
-        return new ModelConfig(this, recipe, "gpt2", d, f.integer("n_layer"), heads, heads, f.headDimOf(d, heads),
+        return new ModelConfig(this, RECIPE, "gpt2", d, f.integer("n_layer"), heads, heads, f.headDimOf(d, heads),
                 f.has("n_inner") ? f.integer("n_inner") : 4 * d,
                 io != null ? io.outputDim() : f.integer("vocab_size"), f.integer("n_positions"),
                 f.number("layer_norm_epsilon", 1e-5), Activation.parse(f.string("activation_function", "gelu_new")),

@@ -15,6 +15,9 @@ import org.mesascope.core.model.WeightMap.Role;
  */
 public final class Llama extends Architecture {
     public static final Llama ARCH = new Llama();
+    /** The Llama family's block: RMSNorm, rotate-half rotary, separate q/k/v, SwiGLU, sequential residual. */
+    public static final BlockRecipe RECIPE = new BlockRecipe(Norm.RMS_NORM, Residual.SEQUENTIAL, Positions.ROTARY_HALF,
+            QkvLayout.SEPARATE, Mlp.GATED);
 
     private Llama() {
         super("Llama", "model.", "llama", "mistral", "qwen2");
@@ -36,8 +39,7 @@ public final class Llama extends Architecture {
             window = f.integer("sliding_window");
             fromLayer = f.integer("max_window_layers");
         }
-        BlockRecipe recipe = new BlockRecipe(Norm.RMS_NORM, Residual.SEQUENTIAL, Positions.ROTARY_HALF, QkvLayout.SEPARATE, Mlp.GATED);
-        return new ModelConfig(this, recipe, type, d, f.integer("num_hidden_layers"), heads, kvHeads, headDim,
+        return new ModelConfig(this, RECIPE, type, d, f.integer("num_hidden_layers"), heads, kvHeads, headDim,
                 f.integer("intermediate_size"), f.integer("vocab_size"), f.integer("max_position_embeddings"),
                 f.number("rms_norm_eps", 1e-6), Activation.parse(f.string("hidden_act", "silu")),
                 headDim, f.number("rope_theta", 10000), f.ropeScaling(), f.bool("tie_word_embeddings", false),

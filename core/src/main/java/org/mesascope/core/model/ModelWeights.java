@@ -5,6 +5,7 @@ import org.mesascope.core.cpu.Gemm;
 import org.mesascope.core.cpu.Linear;
 import org.mesascope.core.io.WeightTensor;
 import org.mesascope.core.io.Weights;
+import org.mesascope.core.model.WeightMap.Key;
 import org.mesascope.core.model.WeightMap.Part;
 import org.mesascope.core.model.WeightMap.Role;
 import org.mesascope.core.model.WeightMap.Slot;
@@ -56,12 +57,11 @@ public record ModelWeights(WeightTensor tokenEmbedding, Linear readIn, WeightTen
 
     /** The weights of {@code c}'s family in {@code w}; every tensor of the family's map is checked for presence and shape. */
     public static ModelWeights bind(ModelConfig c, Weights w) {
-        Map<String, WeightTensor> byKey = new HashMap<>();
-        Map<String, Slot> slots = new HashMap<>();
+        Map<Key, WeightTensor> byKey = new HashMap<>();
+        Map<Key, Slot> slots = new HashMap<>();
         for (Slot s : c.family().weightMap(c, w).slots()) {
-            String key = key(s.role(), s.part(), s.layer());
-            byKey.put(key, w.get(s.name(), s.shape()));
-            slots.put(key, s);
+            byKey.put(s.key(), w.get(s.name(), s.shape()));
+            slots.put(s.key(), s);
         }
         Binder b = new Binder(byKey, slots, c.recipe().norm() == BlockRecipe.Norm.RMS_NORM);
 
@@ -82,13 +82,9 @@ public record ModelWeights(WeightTensor tokenEmbedding, Linear readIn, WeightTen
                 b.norm(Role.FINAL_NORM, -1), unembed);
     }
 
-    private static String key(Role role, Part part, int layer) {
-        return role + "/" + part + "/" + layer;
-    }
-
-    private record Binder(Map<String, WeightTensor> tensors, Map<String, Slot> slots, boolean rms) {
+    private record Binder(Map<Key, WeightTensor> tensors, Map<Key, Slot> slots, boolean rms) {
         WeightTensor tensor(Role role, Part part, int layer) {
-            return tensors.get(key(role, part, layer));
+            return tensors.get(new Key(role, part, layer));
         }
 
         float[] floats(Role role, Part part, int layer) {
@@ -100,12 +96,12 @@ public record ModelWeights(WeightTensor tokenEmbedding, Linear readIn, WeightTen
             float[] weight = floats(role, Part.WEIGHT, layer);
             if (weight == null) return null;
             float[] bias = floats(role, Part.BIAS, layer);
-            if (!rms && bias == null) throw new MesascopeException("LayerNorm " + slots.get(key(role, Part.WEIGHT, layer)).name() + " has no bias");
+            if (!rms && bias == null) throw new MesascopeException("LayerNorm " + slots.get(new Key(role, Part.WEIGHT, layer)).name() + " has no bias");
             return new Norm(weight, bias, rms);
         }
 
         Linear linear(Role role, int layer) {
-            Slot s = slots.get(key(role, Part.WEIGHT, layer));
+            Slot s = slots.get(new Key(role, Part.WEIGHT, layer));
             if (s == null) return null;
             WeightTensor weight = tensor(role, Part.WEIGHT, layer);
             boolean outIn = s.layout() == Gemm.Layout.OUT_IN;

@@ -21,6 +21,10 @@ public final class WeightMap {
 
     public enum Part {WEIGHT, BIAS}
 
+    /** Which tensor of the model a slot holds, whatever its name: {@code (UP, WEIGHT, 3)}. */
+    public record Key(Role role, Part part, int layer) {
+    }
+
     /**
      * One stored tensor.
      *
@@ -29,6 +33,10 @@ public final class WeightMap {
      *               vector or an embedding table ([rows, d])
      */
     public record Slot(Role role, Part part, int layer, String name, int[] shape, Gemm.Layout layout) {
+        public Key key() {
+            return new Key(role, part, layer);
+        }
+
         public long numel() {
             long n = 1;
             for (int s : shape) n *= s;

@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import org.mesascope.core.MesascopeException;
 import org.mesascope.core.io.Weights;
 import org.mesascope.core.cpu.Linear;
-import org.mesascope.core.model.BlockRecipe;
+import org.mesascope.core.model.Gpt2;
 import org.mesascope.core.model.ModelConfig;
 import org.mesascope.core.model.ModelWeights;
 
@@ -225,14 +225,11 @@ final class TorchGpt2 implements AutoCloseable {
      * [q | k | v] stored [in, out], plain MLP, sequential residual).
      */
     static void requireGpt2Blocks(ModelConfig c) {
-        if (!c.recipe().equals(GPT2_RECIPE)) {
+        if (!c.recipe().equals(Gpt2.RECIPE)) {
             throw new MesascopeException("attribution patching needs a backward pass, which Mesascope has only for GPT-2"
                     + " (rebuilt in libtorch); this model is " + c.modelType() + ": use activation patching instead");
         }
     }
-
-    private static final BlockRecipe GPT2_RECIPE = new BlockRecipe(BlockRecipe.Norm.LAYER_NORM, BlockRecipe.Residual.SEQUENTIAL,
-            BlockRecipe.Positions.LEARNED, BlockRecipe.QkvLayout.FUSED, BlockRecipe.Mlp.PLAIN);
 
     private LayerNorm layerNorm(ModelWeights.Norm n, int d) {
         return new LayerNorm(create(n.weight(), d), create(n.bias(), d));
